@@ -1,0 +1,15 @@
+/// The store's limits, the same as Cloudflare Workers KV's.
+public enum KVLimits {
+    /// Longest key, in bytes of UTF-8.
+    public static let maxKeyBytes = 512
+    /// Longest namespace name, in bytes of UTF-8.
+    public static let maxNamespaceBytes = 512
+    /// Largest value, in bytes (25 MiB).
+    public static let maxValueBytes = 26_214_400
+    /// Largest metadata, in bytes of its serialised JSON.
+    public static let maxMetadataBytes = 1024
+    /// Largest `limit` of one `list` page, and its default.
+    public static let maxListLimit = 1000
+    /// Most keys in one bulk `get`.
+    public static let maxBulkGetKeys = 100
+}

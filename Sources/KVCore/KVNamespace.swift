@@ -1,0 +1,167 @@
+/// One namespace of a `KVStore`: an isolated set of keys with the Workers KV API.
+///
+/// Keys are 1–512 bytes of UTF-8 (not `.` or `..`), values up to 25 MiB of any bytes,
+/// metadata a JSON text of at most 1,024 bytes. Entries whose expiration is at or before
+/// the store clock's now are invisible at once. A call that throws has written nothing.
+public struct KVNamespace: Sendable {
+    public let store: KVStore
+    /// The namespace's name as UTF-8 bytes.
+    public let nameBytes: [UInt8]
+    let id: NamespaceID
+
+    init(store: KVStore, name: [UInt8], id: NamespaceID) {
+        self.store = store
+        self.nameBytes = name
+        self.id = id
+    }
+
+    /// The namespace's name.
+    public var name: String { String(decoding: nameBytes, as: UTF8.self) }
+
+    // MARK: get
+
+    /// The value of `key`, or nil when it is missing or expired.
+    public func get(_ key: String) throws(KVError) -> [UInt8]? {
+        try getWithMetadata(keyBytes: Array(key.utf8))?.value
+    }
+
+    /// The value of the key whose UTF-8 bytes are `keyBytes`, or nil.
+    public func get(keyBytes: [UInt8]) throws(KVError) -> [UInt8]? {
+        try getWithMetadata(keyBytes: keyBytes)?.value
+    }
+
+    /// The value, expiration and metadata of `key`, or nil when it is missing or expired.
+    public func getWithMetadata(_ key: String) throws(KVError) -> KVEntry? {
+        try getWithMetadata(keyBytes: Array(key.utf8))
+    }
+
+    /// The entry of the key whose UTF-8 bytes are `keyBytes`, or nil.
+    public func getWithMetadata(keyBytes: [UInt8]) throws(KVError) -> KVEntry? {
+        try KVRules.validateKey(keyBytes)
+        guard let stored = try store.storage.read(id, key: keyBytes),
+              KVStore.isLive(stored.expiration, now: store.clock.nowSeconds()) else { return nil }
+        return KVEntry(value: stored.value, expiration: stored.expiration,
+                       metadata: stored.metadata.map { String(decoding: $0, as: UTF8.self) })
+    }
+
+    /// Bulk get: the entries of 1–100 keys, in the order asked, nil for missing ones.
+    public func getMany(_ keys: [String]) throws(KVError) -> [KVEntry?] {
+        try getMany(keyBytes: keys.map { Array($0.utf8) })
+    }
+
+    /// Bulk get by key bytes.
+    public func getMany(keyBytes keys: [[UInt8]]) throws(KVError) -> [KVEntry?] {
+        try KVRules.validateBulkCount(keys.count)
+        for key in keys { try KVRules.validateKey(key) }
+        var result: [KVEntry?] = []
+        result.reserveCapacity(keys.count)
+        for key in keys { result.append(try getWithMetadata(keyBytes: key)) }
+        return result
+    }
+
+    // MARK: put
+
+    /// Stores `value` under `key`, replacing any previous value, expiration and metadata.
+    public func put(_ key: String, _ value: [UInt8], _ options: PutOptions = PutOptions()) throws(KVError) {
+        try put(keyBytes: Array(key.utf8), value, options)
+    }
+
+    /// Stores a UTF-8 string value.
+    public func put(_ key: String, _ value: String, _ options: PutOptions = PutOptions()) throws(KVError) {
+        try put(keyBytes: Array(key.utf8), Array(value.utf8), options)
+    }
+
+    /// Stores `value` under the key whose UTF-8 bytes are `keyBytes`.
+    public func put(keyBytes: [UInt8], _ value: [UInt8], _ options: PutOptions = PutOptions()) throws(KVError) {
+        let now = store.clock.nowSeconds()
+        let entry = try Self.validatedEntry(key: keyBytes, value: value, options: options, now: now)
+        try store.storage.write(id, key: keyBytes, entry: entry)
+        store.purgeIfDue(now: now)
+    }
+
+    /// Stores every entry, all or none: each is validated before any is written, and a
+    /// failure names the index of the entry at fault, e.g. `entry 3: key exceeds 512 bytes (got 600)`.
+    public func putMany(_ entries: [(key: [UInt8], value: [UInt8], options: PutOptions)]) throws(KVError) {
+        let now = store.clock.nowSeconds()
+        var batch: [(key: [UInt8], entry: StoredEntry)] = []
+        batch.reserveCapacity(entries.count)
+        for (index, item) in entries.enumerated() {
+            do {
+                batch.append((item.key, try Self.validatedEntry(key: item.key, value: item.value, options: item.options, now: now)))
+            } catch {
+                throw KVError(error.kind, "entry \(index): \(error.message)")
+            }
+        }
+        try store.storage.writeBatch(id, batch)
+        store.purgeIfDue(now: now)
+    }
+
+    static func validatedEntry(key: [UInt8], value: [UInt8], options: PutOptions, now: Int64) throws(KVError) -> StoredEntry {
+        try KVRules.validateKey(key)
+        try KVRules.validateValue(byteCount: value.count)
+        var metadata: [UInt8]? = nil
+        if let text = options.metadata {
+            let bytes = Array(text.utf8)
+            try KVRules.validateMetadata(bytes)
+            metadata = bytes
+        }
+        let expiration = try KVRules.resolveExpiration(expiration: options.expiration, expirationTtl: options.expirationTtl, now: now)
+        return StoredEntry(value: value, expiration: expiration, metadata: metadata)
+    }
+
+    // MARK: delete
+
+    /// Removes `key`; no error if it does not exist.
+    public func delete(_ key: String) throws(KVError) {
+        try delete(keyBytes: Array(key.utf8))
+    }
+
+    /// Removes the key whose UTF-8 bytes are `keyBytes`.
+    public func delete(keyBytes: [UInt8]) throws(KVError) {
+        try KVRules.validateKey(keyBytes)
+        try store.storage.delete(id, key: keyBytes)
+    }
+
+    // MARK: list
+
+    /// One page of live keys in ascending byte order. A page holds exactly
+    /// min(limit, live keys remaining) keys; expired entries never shorten it.
+    public func list(_ options: ListOptions = ListOptions()) throws(KVError) -> ListResult {
+        try KVRules.validateListLimit(options.limit)
+        let prefix = Array((options.prefix ?? "").utf8)
+        if prefix.count > KVLimits.maxKeyBytes {
+            throw KVError(.invalidListOptions, "prefix exceeds \(KVLimits.maxKeyBytes) bytes (got \(prefix.count))")
+        }
+        var range = KeyRange(lower: prefix, lowerInclusive: true, upper: ByteOrder.successor(ofPrefix: prefix))
+        if let cursor = options.cursor, !cursor.isEmpty {
+            range.lower = try ListCursor.decode(cursor, namespace: nameBytes, prefix: prefix)
+            range.lowerInclusive = false
+        }
+
+        let now = store.clock.nowSeconds()
+        let wanted = options.limit + 1 // one more than the page tells whether more remain
+        var live: [StoredKey] = []
+        live.reserveCapacity(wanted)
+        scanning: while true {
+            // Ask for at least a few rows, so a run of expired entries costs few scans.
+            let batchSize = max(wanted - live.count, 16)
+            let batch = try store.storage.scan(id, range: range, limit: batchSize)
+            for row in batch where KVStore.isLive(row.expiration, now: now) {
+                live.append(row)
+                if live.count == wanted { break scanning }
+            }
+            if batch.count < batchSize { break }
+            range.lower = batch[batch.count - 1].key
+            range.lowerInclusive = false
+        }
+
+        let complete = live.count <= options.limit
+        if !complete { live.removeLast(live.count - options.limit) }
+        let keys = live.map {
+            ListedKey(name: String(decoding: $0.key, as: UTF8.self), expiration: $0.expiration,
+                      metadata: $0.metadata.map { String(decoding: $0, as: UTF8.self) })
+        }
+        let cursor = complete ? nil : ListCursor.encode(after: live[live.count - 1].key, namespace: nameBytes, prefix: prefix)
+        return ListResult(keys: keys, listComplete: complete, cursor: cursor)
+    }
+}

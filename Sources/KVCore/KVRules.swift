@@ -1,0 +1,109 @@
+/// Every validation rule of the store, in one place. Each failure is a `KVError` whose
+/// message names the argument and the limit it broke.
+public enum KVRules {
+    /// Namespace names: 1–512 bytes of UTF-8.
+    public static func validateNamespace(_ name: [UInt8]) throws(KVError) {
+        if name.isEmpty { throw KVError(.invalidNamespace, "namespace name must not be empty") }
+        if name.count > KVLimits.maxNamespaceBytes {
+            throw KVError(.invalidNamespace, "namespace name exceeds \(KVLimits.maxNamespaceBytes) bytes (got \(name.count))")
+        }
+        if !UTF8Validation.isValid(name) { throw KVError(.invalidNamespace, "namespace name must be valid UTF-8") }
+    }
+
+    /// Keys: 1–512 bytes of UTF-8, and not `.` or `..`.
+    public static func validateKey(_ key: [UInt8]) throws(KVError) {
+        if key.isEmpty { throw KVError(.invalidKey, "key must not be empty") }
+        if key.count > KVLimits.maxKeyBytes {
+            throw KVError(.invalidKey, "key exceeds \(KVLimits.maxKeyBytes) bytes (got \(key.count))")
+        }
+        if key == [0x2E] || key == [0x2E, 0x2E] {
+            throw KVError(.invalidKey, "key must not be \".\" or \"..\"")
+        }
+        if !UTF8Validation.isValid(key) { throw KVError(.invalidKey, "key must be valid UTF-8") }
+    }
+
+    /// Values: any bytes, at most 25 MiB.
+    public static func validateValue(byteCount: Int) throws(KVError) {
+        if byteCount > KVLimits.maxValueBytes {
+            throw KVError(.invalidValue, "value exceeds \(KVLimits.maxValueBytes) bytes (got \(byteCount))")
+        }
+    }
+
+    /// Metadata: one JSON value whose serialised form is at most 1,024 bytes.
+    public static func validateMetadata(_ json: [UInt8]) throws(KVError) {
+        if json.count > KVLimits.maxMetadataBytes {
+            throw KVError(.invalidMetadata, "metadata exceeds \(KVLimits.maxMetadataBytes) bytes when serialised (got \(json.count))")
+        }
+        do {
+            _ = try JSONValue.parse(json)
+        } catch {
+            throw KVError(.invalidMetadata, "metadata is not valid JSON: \(error.message)")
+        }
+    }
+
+    /// `expiration` / `expirationTtl`: whole seconds greater than zero.
+    public static func validatePositiveSeconds(_ seconds: Int64, option: String) throws(KVError) {
+        if seconds <= 0 {
+            throw KVError(.invalidExpiration, "\(option) must be a positive integer number of seconds (got \(seconds))")
+        }
+    }
+
+    /// Converts a number given by a dynamic caller (Lua, JSON) into whole seconds for
+    /// `option`: it must be finite, integral and greater than zero.
+    public static func seconds(fromNumber number: Double, option: String) throws(KVError) -> Int64 {
+        guard number.isFinite, number == number.rounded(.towardZero), number > 0, number < 9.0e15 else {
+            throw KVError(.invalidExpiration, "\(option) must be a positive integer number of seconds (got \(describe(number)))")
+        }
+        return Int64(number)
+    }
+
+    /// The absolute expiration a put stores: `expirationTtl` wins over `expiration`.
+    /// It must lie after `now`: an entry that would be born expired is refused.
+    public static func resolveExpiration(expiration: Int64?, expirationTtl: Int64?, now: Int64) throws(KVError) -> Int64? {
+        if let ttl = expirationTtl {
+            try validatePositiveSeconds(ttl, option: "expirationTtl")
+            let (sum, overflow) = now.addingReportingOverflow(ttl)
+            if overflow { throw KVError(.invalidExpiration, "expirationTtl is too large (got \(ttl))") }
+            return sum
+        }
+        if let expiration {
+            try validatePositiveSeconds(expiration, option: "expiration")
+            if expiration <= now {
+                throw KVError(.invalidExpiration, "expiration must be in the future (got \(expiration), now \(now)); use expirationTtl for a relative time")
+            }
+            return expiration
+        }
+        return nil
+    }
+
+    /// `limit` of `list`: 1–1000.
+    public static func validateListLimit(_ limit: Int) throws(KVError) {
+        if limit < 1 || limit > KVLimits.maxListLimit {
+            throw KVError(.invalidListOptions, "limit must be an integer from 1 to \(KVLimits.maxListLimit) (got \(limit))")
+        }
+    }
+
+    /// Converts a dynamic number into a `list` limit.
+    public static func listLimit(fromNumber number: Double) throws(KVError) -> Int {
+        guard number.isFinite, number == number.rounded(.towardZero), number >= 1, number <= Double(KVLimits.maxListLimit) else {
+            throw KVError(.invalidListOptions, "limit must be an integer from 1 to \(KVLimits.maxListLimit) (got \(describe(number)))")
+        }
+        return Int(number)
+    }
+
+    /// Bulk get: 1–100 keys.
+    public static func validateBulkCount(_ count: Int) throws(KVError) {
+        if count > KVLimits.maxBulkGetKeys {
+            throw KVError(.tooManyKeys, "too many keys (got \(count), at most \(KVLimits.maxBulkGetKeys))")
+        }
+        if count == 0 { throw KVError(.tooManyKeys, "keys must not be empty") }
+    }
+
+    /// A number as a person would write it: integers without a fraction.
+    static func describe(_ number: Double) -> String {
+        if number.isNaN { return "NaN" }
+        if number.isInfinite { return number < 0 ? "-inf" : "inf" }
+        if number == number.rounded(.towardZero), abs(number) < 9.0e15 { return "\(Int64(number))" }
+        return JSONValue.formatDouble(number)
+    }
+}

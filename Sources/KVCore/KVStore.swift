@@ -1,0 +1,66 @@
+/// The KV store: hands out namespaces over one storage backend and owns the rules that
+/// apply to all of them (expiration against an injected clock, periodic purging).
+///
+/// Thread-safe; every call is synchronous.
+public final class KVStore: @unchecked Sendable {
+    /// The backend that holds the bytes.
+    public let storage: any KVStorage
+    /// The clock expiration is judged by.
+    public let clock: any KVClock
+    /// Seconds between purges of expired entries, run by the write path when due.
+    public let purgeInterval: Int64
+
+    private let lock = KVLock()
+    private var nextPurge: Int64
+
+    /// A store over `storage`, telling time by `clock`.
+    public init(storage: any KVStorage, clock: any KVClock, purgeInterval: Int64 = 60) {
+        self.storage = storage
+        self.clock = clock
+        self.purgeInterval = purgeInterval
+        self.nextPurge = clock.nowSeconds() + purgeInterval
+    }
+
+    /// The namespace `name` (1–512 bytes of UTF-8), created on first use.
+    public func namespace(_ name: String) throws(KVError) -> KVNamespace {
+        try namespace(bytes: Array(name.utf8))
+    }
+
+    /// The namespace whose name is `bytes`; the name must be valid UTF-8.
+    public func namespace(bytes: [UInt8]) throws(KVError) -> KVNamespace {
+        try KVRules.validateNamespace(bytes)
+        return KVNamespace(store: self, name: bytes, id: try storage.namespaceID(for: bytes))
+    }
+
+    /// Namespaces holding at least one live entry, with their live key counts.
+    public func namespaces() throws(KVError) -> [NamespaceSummary] {
+        _ = try purgeExpired()
+        return try storage.namespaces()
+    }
+
+    /// Removes every expired entry now; returns how many.
+    @discardableResult
+    public func purgeExpired() throws(KVError) -> Int {
+        let now = clock.nowSeconds()
+        lock.withLock { nextPurge = now + purgeInterval }
+        return try storage.purgeExpired(asOf: now)
+    }
+
+    /// Purges when the interval has passed; called after writes.
+    func purgeIfDue(now: Int64) {
+        let due: Bool = lock.withLock {
+            guard now >= nextPurge else { return false }
+            nextPurge = now + purgeInterval
+            return true
+        }
+        // A failed purge loses nothing: it is retried at the next interval.
+        if due { _ = try? storage.purgeExpired(asOf: now) }
+    }
+
+    /// Whether an entry with this expiration is visible at `now`.
+    @inline(__always)
+    static func isLive(_ expiration: Int64?, now: Int64) -> Bool {
+        guard let expiration else { return true }
+        return expiration > now
+    }
+}

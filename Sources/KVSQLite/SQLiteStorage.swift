@@ -1,0 +1,229 @@
+import CSQLite
+import Foundation
+import KVCore
+
+/// SQLite storage: one database file in WAL mode, shared safely by threads and processes.
+///
+/// Writes go through one writer connection; reads use a pool of reader connections, so
+/// readers never wait for the writer. A second process on the same file (the CLI while
+/// the server runs) waits up to `busyTimeout` for a lock instead of failing.
+public final class SQLiteStorage: KVStorage, @unchecked Sendable {
+    /// How strongly a commit is flushed to disk.
+    public enum Durability: Sendable {
+        /// `synchronous=NORMAL`: a commit survives a crash of the process; the last
+        /// commits may be lost if the machine loses power. The default.
+        case normal
+        /// `synchronous=FULL`: a commit survives power loss, at the cost of a disk flush each.
+        case full
+    }
+
+    /// Path of the database file.
+    public let path: String
+
+    private let writer: WriterConnection
+    private let writerLock = KVLock()
+    private let poolLock = KVLock()
+    private var idleReaders: [ReaderConnection] = []
+    private let busyTimeoutMilliseconds: Int32
+    private let durability: Durability
+    private var namespaceIDs: [[UInt8]: NamespaceID] = [:]
+
+    /// Opens (creating if needed, with parent folders) the database at `path` and brings
+    /// its schema up to date.
+    public init(path: String, durability: Durability = .normal, busyTimeoutMilliseconds: Int32 = 10_000) throws(KVError) {
+        self.path = path
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+        self.durability = durability
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw KVError.storage("cannot create folder \(folder): \(error.localizedDescription)")
+            }
+        }
+        let connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        try connection.execute("PRAGMA journal_mode = WAL")
+        try Self.configure(connection, durability: durability)
+        try SQLiteSchema.migrate(connection)
+        writer = try WriterConnection(connection)
+    }
+
+    /// Opens `<dataDirectory>/kv.db`.
+    public convenience init(dataDirectory: String, durability: Durability = .normal) throws(KVError) {
+        try self.init(path: (dataDirectory as NSString).appendingPathComponent("kv.db"), durability: durability)
+    }
+
+    static func configure(_ connection: SQLiteConnection, durability: Durability) throws(KVError) {
+        try connection.execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+        try connection.execute("PRAGMA foreign_keys = OFF")
+    }
+
+    // MARK: connections
+
+    private func withWriter<T>(_ body: (WriterConnection) throws(KVError) -> T) throws(KVError) -> T {
+        try writerLock.withLock { () throws(KVError) -> T in try body(writer) }
+    }
+
+    private func withReader<T>(_ body: (ReaderConnection) throws(KVError) -> T) throws(KVError) -> T {
+        let reader: ReaderConnection
+        if let idle = poolLock.withLock({ idleReaders.popLast() }) {
+            reader = idle
+        } else {
+            let connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            try Self.configure(connection, durability: durability)
+            try connection.execute("PRAGMA query_only = ON")
+            reader = try ReaderConnection(connection)
+        }
+        defer { poolLock.withLock { idleReaders.append(reader) } }
+        return try body(reader)
+    }
+
+    // MARK: KVStorage
+
+    public func namespaceID(for name: [UInt8]) throws(KVError) -> NamespaceID {
+        if let id = poolLock.withLock({ namespaceIDs[name] }) { return id }
+        let id = try withWriter { (w) throws(KVError) -> NamespaceID in
+            w.insertNamespace.bind(1, name)
+            try w.insertNamespace.run()
+            w.selectNamespace.bind(1, name)
+            defer { w.selectNamespace.reset() }
+            guard try w.selectNamespace.step() else { throw KVError.storage("namespace row vanished in \(path)") }
+            return w.selectNamespace.int64(0)
+        }
+        poolLock.withLock { namespaceIDs[name] = id }
+        return id
+    }
+
+    public func read(_ namespace: NamespaceID, key: [UInt8]) throws(KVError) -> StoredEntry? {
+        try withReader { (r) throws(KVError) -> StoredEntry? in
+            let s = r.read
+            s.bind(1, namespace)
+            s.bind(2, key)
+            defer { s.reset() }
+            guard try s.step() else { return nil }
+            return StoredEntry(value: s.bytes(0), expiration: s.optionalInt64(1), metadata: s.optionalBytes(2))
+        }
+    }
+
+    public func write(_ namespace: NamespaceID, key: [UInt8], entry: StoredEntry) throws(KVError) {
+        try withWriter { (w) throws(KVError) in try w.upsert(namespace, key, entry) }
+    }
+
+    public func writeBatch(_ namespace: NamespaceID, _ entries: [(key: [UInt8], entry: StoredEntry)]) throws(KVError) {
+        try withWriter { (w) throws(KVError) in
+            try w.connection.transaction { () throws(KVError) in
+                for item in entries { try w.upsert(namespace, item.key, item.entry) }
+            }
+        }
+    }
+
+    @discardableResult
+    public func delete(_ namespace: NamespaceID, key: [UInt8]) throws(KVError) -> Bool {
+        try withWriter { (w) throws(KVError) -> Bool in
+            w.delete.bind(1, namespace)
+            w.delete.bind(2, key)
+            try w.delete.run()
+            return sqlite3_changes(w.connection.handle) > 0
+        }
+    }
+
+    public func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int) throws(KVError) -> [StoredKey] {
+        try withReader { (r) throws(KVError) -> [StoredKey] in
+            let s: SQLiteStatement
+            switch (range.lowerInclusive, range.upper != nil) {
+            case (true, true): s = r.scanFromBelow
+            case (true, false): s = r.scanFrom
+            case (false, true): s = r.scanAfterBelow
+            case (false, false): s = r.scanAfter
+            }
+            s.bind(1, namespace)
+            s.bind(2, range.lower)
+            s.bind(3, Int64(limit))
+            if let upper = range.upper { s.bind(4, upper) }
+            defer { s.reset() }
+            var out: [StoredKey] = []
+            out.reserveCapacity(limit)
+            while try s.step() {
+                out.append(StoredKey(key: s.bytes(0), expiration: s.optionalInt64(1), metadata: s.optionalBytes(2)))
+            }
+            return out
+        }
+    }
+
+    public func purgeExpired(asOf now: Int64) throws(KVError) -> Int {
+        try withWriter { (w) throws(KVError) -> Int in
+            w.purge.bind(1, now)
+            try w.purge.run()
+            return Int(sqlite3_changes(w.connection.handle))
+        }
+    }
+
+    public func namespaces() throws(KVError) -> [NamespaceSummary] {
+        try withReader { (r) throws(KVError) -> [NamespaceSummary] in
+            let s = r.namespaceCounts
+            defer { s.reset() }
+            var out: [NamespaceSummary] = []
+            while try s.step() { out.append(NamespaceSummary(name: s.bytes(0), keyCount: Int(s.int64(1)))) }
+            return out
+        }
+    }
+}
+
+/// The writer connection with its prepared statements.
+final class WriterConnection {
+    let connection: SQLiteConnection
+    let upsertStatement: SQLiteStatement
+    let delete: SQLiteStatement
+    let purge: SQLiteStatement
+    let insertNamespace: SQLiteStatement
+    let selectNamespace: SQLiteStatement
+
+    init(_ connection: SQLiteConnection) throws(KVError) {
+        self.connection = connection
+        upsertStatement = try connection.prepare("""
+            INSERT INTO entries(namespace, key, value, expiration, metadata) VALUES (?1, ?2, ?3, ?4, ?5)
+            ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value,
+                expiration = excluded.expiration, metadata = excluded.metadata
+            """)
+        delete = try connection.prepare("DELETE FROM entries WHERE namespace = ?1 AND key = ?2")
+        purge = try connection.prepare("DELETE FROM entries WHERE expiration <= ?1")
+        insertNamespace = try connection.prepare("INSERT OR IGNORE INTO namespaces(name) VALUES (?1)")
+        selectNamespace = try connection.prepare("SELECT id FROM namespaces WHERE name = ?1")
+    }
+
+    func upsert(_ namespace: NamespaceID, _ key: [UInt8], _ entry: StoredEntry) throws(KVError) {
+        let s = upsertStatement
+        s.bind(1, namespace)
+        s.bind(2, key)
+        s.bind(3, entry.value)
+        s.bind(4, entry.expiration)
+        s.bind(5, entry.metadata)
+        try s.run()
+    }
+}
+
+/// A reader connection with its prepared statements.
+final class ReaderConnection {
+    let connection: SQLiteConnection
+    let read: SQLiteStatement
+    let scanFrom: SQLiteStatement
+    let scanAfter: SQLiteStatement
+    let scanFromBelow: SQLiteStatement
+    let scanAfterBelow: SQLiteStatement
+    let namespaceCounts: SQLiteStatement
+
+    init(_ connection: SQLiteConnection) throws(KVError) {
+        self.connection = connection
+        read = try connection.prepare("SELECT value, expiration, metadata FROM entries WHERE namespace = ?1 AND key = ?2")
+        let columns = "SELECT key, expiration, metadata FROM entries WHERE namespace = ?1"
+        scanFrom = try connection.prepare("\(columns) AND key >= ?2 ORDER BY key LIMIT ?3")
+        scanAfter = try connection.prepare("\(columns) AND key > ?2 ORDER BY key LIMIT ?3")
+        scanFromBelow = try connection.prepare("\(columns) AND key >= ?2 AND key < ?4 ORDER BY key LIMIT ?3")
+        scanAfterBelow = try connection.prepare("\(columns) AND key > ?2 AND key < ?4 ORDER BY key LIMIT ?3")
+        namespaceCounts = try connection.prepare("""
+            SELECT n.name, count(*) FROM entries e JOIN namespaces n ON n.id = e.namespace
+            GROUP BY e.namespace ORDER BY n.name
+            """)
+    }
+}
