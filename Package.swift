@@ -7,8 +7,12 @@ let package = Package(
     products: [
         .library(name: "KVCore", targets: ["KVCore"]),
         .library(name: "KVSQLite", targets: ["KVSQLite"]),
+        .executable(name: "luat", targets: ["LuatCLI"]),
     ],
-    dependencies: [],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
     targets: [
         // Core KV semantics: validation, limits, expiration, cursors, JSON, in-memory storage.
         // Imports no Foundation and compiles under Embedded Swift (see .ci/check-embedded).
@@ -16,6 +20,12 @@ let package = Package(
         // Debian's libsqlite3-dev, through pkg-config `sqlite3`.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "KVSQLite", dependencies: ["KVCore", "CSQLite"]),
+        // A project on disk: luat.toml, its folders, and opening its store.
+        .target(name: "LuatProject", dependencies: ["KVCore", "KVSQLite", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .executableTarget(
+            name: "LuatCLI",
+            dependencies: ["KVCore", "LuatProject", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "KVConformanceTests", dependencies: ["KVCore", "KVSQLite"]),
     ]
 )

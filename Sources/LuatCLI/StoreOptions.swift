@@ -1,0 +1,22 @@
+import ArgumentParser
+import KVCore
+import LuatProject
+
+/// Options every command that opens the KV store shares: where the store lives.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "Folder holding kv.db (default: the project's [routing] data_dir).")
+    var dataDir: String?
+
+    @Flag(name: .long, help: "Keep the KV store in memory; nothing is saved.")
+    var memory = false
+
+    var location: LuatProject.StoreLocation {
+        if memory { return .memory }
+        if let dataDir { return .dataDirectory(dataDir) }
+        return .projectDefault
+    }
+
+    func validate() throws {
+        if memory && dataDir != nil { throw ValidationError("--memory and --data-dir cannot be used together") }
+    }
+}
