@@ -26,6 +26,6 @@ let package = Package(
             name: "LuatCLI",
             dependencies: ["KVCore", "LuatProject", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "KVConformanceTests", dependencies: ["KVCore", "KVSQLite"]),
+        .testTarget(name: "KVConformanceTests", dependencies: ["KVCore", "KVSQLite", "CSQLite"]),
     ]
 )
