@@ -20,8 +20,7 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     /// Path of the database file.
     public let path: String
 
-    private let writer: WriterConnection
-    private let writerLock = KVLock()
+    private let writes: GroupCommit
     private let poolLock = KVLock()
     private var idleReaders: [ReaderConnection] = []
     private let busyTimeoutMilliseconds: Int32
@@ -46,7 +45,7 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
         try connection.execute("PRAGMA journal_mode = WAL")
         try Self.configure(connection, durability: durability)
         try SQLiteSchema.migrate(connection)
-        writer = try WriterConnection(connection)
+        writes = GroupCommit(writer: try WriterConnection(connection))
     }
 
     /// Opens `<dataDirectory>/kv.db`.
@@ -60,10 +59,6 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     }
 
     // MARK: connections
-
-    private func withWriter<T>(_ body: (WriterConnection) throws(KVError) -> T) throws(KVError) -> T {
-        try writerLock.withLock { () throws(KVError) -> T in try body(writer) }
-    }
 
     private func withReader<T>(_ body: (ReaderConnection) throws(KVError) -> T) throws(KVError) -> T {
         let reader: ReaderConnection
@@ -83,14 +78,7 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
 
     public func namespaceID(for name: [UInt8]) throws(KVError) -> NamespaceID {
         if let id = poolLock.withLock({ namespaceIDs[name] }) { return id }
-        let id = try withWriter { (w) throws(KVError) -> NamespaceID in
-            w.insertNamespace.bind(1, name)
-            try w.insertNamespace.run()
-            w.selectNamespace.bind(1, name)
-            defer { w.selectNamespace.reset() }
-            guard try w.selectNamespace.step() else { throw KVError.storage("namespace row vanished in \(path)") }
-            return w.selectNamespace.int64(0)
-        }
+        let id = try writes.perform(.createNamespace(name))
         poolLock.withLock { namespaceIDs[name] = id }
         return id
     }
@@ -107,25 +95,16 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     }
 
     public func write(_ namespace: NamespaceID, key: [UInt8], entry: StoredEntry) throws(KVError) {
-        try withWriter { (w) throws(KVError) in try w.upsert(namespace, key, entry) }
+        try writes.perform(.upsert(namespace, key: key, entry: entry))
     }
 
     public func writeBatch(_ namespace: NamespaceID, _ entries: [(key: [UInt8], entry: StoredEntry)]) throws(KVError) {
-        try withWriter { (w) throws(KVError) in
-            try w.connection.transaction { () throws(KVError) in
-                for item in entries { try w.upsert(namespace, item.key, item.entry) }
-            }
-        }
+        try writes.perform(.upsertMany(namespace, entries))
     }
 
     @discardableResult
     public func delete(_ namespace: NamespaceID, key: [UInt8]) throws(KVError) -> Bool {
-        try withWriter { (w) throws(KVError) -> Bool in
-            w.delete.bind(1, namespace)
-            w.delete.bind(2, key)
-            try w.delete.run()
-            return sqlite3_changes(w.connection.handle) > 0
-        }
+        try writes.perform(.delete(namespace, key: key)) > 0
     }
 
     public func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int) throws(KVError) -> [StoredKey] {
@@ -152,11 +131,7 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     }
 
     public func purgeExpired(asOf now: Int64) throws(KVError) -> Int {
-        try withWriter { (w) throws(KVError) -> Int in
-            w.purge.bind(1, now)
-            try w.purge.run()
-            return Int(sqlite3_changes(w.connection.handle))
-        }
+        Int(try writes.perform(.purge(asOf: now)))
     }
 
     public func namespaces() throws(KVError) -> [NamespaceSummary] {
@@ -174,8 +149,8 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
 final class WriterConnection {
     let connection: SQLiteConnection
     let upsertStatement: SQLiteStatement
-    let delete: SQLiteStatement
-    let purge: SQLiteStatement
+    let deleteStatement: SQLiteStatement
+    let purgeStatement: SQLiteStatement
     let insertNamespace: SQLiteStatement
     let selectNamespace: SQLiteStatement
 
@@ -186,8 +161,8 @@ final class WriterConnection {
             ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value,
                 expiration = excluded.expiration, metadata = excluded.metadata
             """)
-        delete = try connection.prepare("DELETE FROM entries WHERE namespace = ?1 AND key = ?2")
-        purge = try connection.prepare("DELETE FROM entries WHERE expiration <= ?1")
+        deleteStatement = try connection.prepare("DELETE FROM entries WHERE namespace = ?1 AND key = ?2")
+        purgeStatement = try connection.prepare("DELETE FROM entries WHERE expiration <= ?1")
         insertNamespace = try connection.prepare("INSERT OR IGNORE INTO namespaces(name) VALUES (?1)")
         selectNamespace = try connection.prepare("SELECT id FROM namespaces WHERE name = ?1")
     }
@@ -200,6 +175,31 @@ final class WriterConnection {
         s.bind(4, entry.expiration)
         s.bind(5, entry.metadata)
         try s.run()
+    }
+
+    /// Removes one key; returns the number of rows removed.
+    func delete(_ namespace: NamespaceID, _ key: [UInt8]) throws(KVError) -> Int64 {
+        deleteStatement.bind(1, namespace)
+        deleteStatement.bind(2, key)
+        try deleteStatement.run()
+        return Int64(sqlite3_changes(connection.handle))
+    }
+
+    /// Removes entries expired at `now`; returns how many.
+    func purge(_ now: Int64) throws(KVError) -> Int64 {
+        purgeStatement.bind(1, now)
+        try purgeStatement.run()
+        return Int64(sqlite3_changes(connection.handle))
+    }
+
+    /// The id of namespace `name`, inserting it when new.
+    func namespaceID(_ name: [UInt8]) throws(KVError) -> Int64 {
+        insertNamespace.bind(1, name)
+        try insertNamespace.run()
+        selectNamespace.bind(1, name)
+        defer { selectNamespace.reset() }
+        guard try selectNamespace.step() else { throw KVError.storage("namespace row vanished in \(connection.path)") }
+        return selectNamespace.int64(0)
     }
 }
 
