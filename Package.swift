@@ -7,11 +7,16 @@ let package = Package(
     products: [
         .library(name: "KVCore", targets: ["KVCore"]),
         .library(name: "KVSQLite", targets: ["KVSQLite"]),
+        .library(name: "KVPostgres", targets: ["KVPostgres"]),
         .executable(name: "luat", targets: ["LuatCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Core KV semantics: validation, limits, expiration, cursors, JSON, in-memory storage.
@@ -20,12 +25,32 @@ let package = Package(
         // Debian's libsqlite3-dev, through pkg-config `sqlite3`.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "KVSQLite", dependencies: ["KVCore", "CSQLite"]),
+        // PostgreSQL storage, for several servers sharing one database (docs/postgres.md).
+        .target(
+            name: "KVPostgres",
+            dependencies: [
+                "KVCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A project on disk: luat.toml, its folders, and opening its store.
-        .target(name: "LuatProject", dependencies: ["KVCore", "KVSQLite", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "LuatProject", dependencies: ["KVCore", "KVSQLite", "KVPostgres", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "LuatCLI",
             dependencies: ["KVCore", "LuatProject", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "KVConformanceTests", dependencies: ["KVCore", "KVSQLite", "CSQLite"]),
+        .testTarget(
+            name: "KVConformanceTests",
+            dependencies: [
+                "KVCore", "KVSQLite", "CSQLite", "KVPostgres", "LuatProject",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )
