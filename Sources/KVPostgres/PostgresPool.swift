@@ -61,7 +61,13 @@ final class PostgresPool: @unchecked Sendable {
         count -= connections.count
         condition.broadcast()
         condition.unlock()
-        for connection in connections { connection.close().whenComplete { _ in } }
+        for connection in connections { Self.discard(connection) }
+    }
+
+    /// Closes `connection` in the background. The connection must stay alive until its
+    /// channel has closed (PostgresNIO asserts it), so the completion handler holds it.
+    private static func discard(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     // MARK: borrowing
@@ -128,7 +134,7 @@ final class PostgresPool: @unchecked Sendable {
             count -= 1
             condition.signal()
             condition.unlock()
-            connection.close().whenComplete { _ in }
+            Self.discard(connection)
             return
         }
         idle.append(connection)
