@@ -156,11 +156,22 @@ final class PostgresPool: @unchecked Sendable {
     /// Runs one parameterised statement on `connection` and returns its rows and command tag.
     /// The error says whether the connection is still usable.
     func run(_ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings) throws(QueryFailure) -> PostgresQueryResult {
+        let started = NIODeadline.now()
+        let timeout = TimeAmount.seconds(Int64(settings.queryTimeoutSeconds))
+        let future = connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        // A server or network that stops answering would block the caller for ever: past
+        // the timeout the connection is closed, which fails the query.
+        let watchdog = connection.eventLoop.scheduleTask(in: timeout) { Self.discard(connection) }
+        defer { watchdog.cancel() }
         do {
-            return try Self.wait(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
+            return try Self.wait(future)
         } catch {
+            var explanation = Self.explain(error)
+            if NIODeadline.now() - started >= timeout {
+                explanation = "no answer within \(settings.queryTimeoutSeconds) s (query_timeout), connection closed"
+            }
             throw QueryFailure(
-                error: KVError.storage("PostgreSQL at \(settings.address): \(Self.explain(error))"),
+                error: KVError.storage("PostgreSQL at \(settings.address): \(explanation)"),
                 lost: connection.isClosed || !Self.isServerError(error))
         }
     }

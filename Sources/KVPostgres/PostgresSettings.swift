@@ -8,7 +8,8 @@ import KVCore
 /// `postgresql://` works too; the port defaults to 5432, the database to the user name.
 /// Query parameters: `sslmode` (`disable`, the default, `require` — encrypted, certificate
 /// not checked — or `verify-full`), `schema` (the PostgreSQL schema holding the tables,
-/// default `luat_kv`), `connect_timeout` (seconds, default 10), `pool_size` (most
+/// default `luat_kv`), `connect_timeout` (seconds, default 10), `query_timeout` (seconds,
+/// default 60), `pool_size` (most
 /// connections one storage opens, default 8) and `application_name` (default `luat`). Percent-escapes in the user and password
 /// are decoded.
 public struct PostgresSettings: Equatable, Sendable, CustomStringConvertible {
@@ -27,6 +28,9 @@ public struct PostgresSettings: Equatable, Sendable, CustomStringConvertible {
     /// The PostgreSQL schema (namespace of tables) the store lives in.
     public var schema: String
     public var connectTimeoutSeconds: Int
+    /// Longest wait for the answer to one statement before the connection is given up
+    /// (a server or network that stopped answering); the call then fails.
+    public var queryTimeoutSeconds: Int
     public var poolSize: Int
     /// `application_name` the server shows for these connections (`pg_stat_activity`).
     public var applicationName: String
@@ -35,7 +39,7 @@ public struct PostgresSettings: Equatable, Sendable, CustomStringConvertible {
 
     public init(host: String, port: Int = 5432, username: String, password: String?, database: String,
                 tls: TLSMode = .disable, schema: String = PostgresSettings.defaultSchema,
-                connectTimeoutSeconds: Int = 10, poolSize: Int = 8, applicationName: String = "luat") {
+                connectTimeoutSeconds: Int = 10, queryTimeoutSeconds: Int = 60, poolSize: Int = 8, applicationName: String = "luat") {
         self.host = host
         self.port = port
         self.username = username
@@ -44,6 +48,7 @@ public struct PostgresSettings: Equatable, Sendable, CustomStringConvertible {
         self.tls = tls
         self.schema = schema
         self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.queryTimeoutSeconds = queryTimeoutSeconds
         self.poolSize = poolSize
         self.applicationName = applicationName
     }
@@ -86,6 +91,11 @@ public struct PostgresSettings: Equatable, Sendable, CustomStringConvertible {
                     throw KVError.storage("PostgreSQL URL: connect_timeout must be a positive number of seconds (got \(value))")
                 }
                 connectTimeoutSeconds = seconds
+            case "query_timeout":
+                guard let seconds = Int(value), seconds > 0 else {
+                    throw KVError.storage("PostgreSQL URL: query_timeout must be a positive number of seconds (got \(value))")
+                }
+                queryTimeoutSeconds = seconds
             case "pool_size":
                 guard let size = Int(value), (1...100).contains(size) else {
                     throw KVError.storage("PostgreSQL URL: pool_size must be from 1 to 100 (got \(value))")
@@ -94,7 +104,7 @@ public struct PostgresSettings: Equatable, Sendable, CustomStringConvertible {
             case "application_name":
                 applicationName = value
             default:
-                throw KVError.storage("PostgreSQL URL: unknown parameter \(item.name) (known: sslmode, schema, connect_timeout, pool_size, application_name)")
+                throw KVError.storage("PostgreSQL URL: unknown parameter \(item.name) (known: sslmode, schema, connect_timeout, query_timeout, pool_size, application_name)")
             }
         }
         try Self.validateSchema(schema)

@@ -22,11 +22,14 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
     /// Connects to the database at `url` (see `PostgresSettings` for its form), creating
     /// the schema and its tables when missing. Fails with a `KVError.storage` naming the
     /// host and port when the server cannot be reached.
-    public convenience init(url: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws(KVError) {
-        try self.init(settings: PostgresSettings(url: url), group: group)
+    public convenience init(url: String) throws(KVError) {
+        try self.init(settings: PostgresSettings(url: url))
     }
 
-    public init(settings: PostgresSettings, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws(KVError) {
+    /// Connects with `settings`. `group` runs the connections; by default a group of luat's
+    /// own (`PostgresStorage.eventLoopGroup`), never one an HTTP server runs handlers on:
+    /// a handler blocking in a KV call must not be the thread its answer has to arrive on.
+    public init(settings: PostgresSettings, group: any EventLoopGroup = PostgresStorage.eventLoopGroup) throws(KVError) {
         try PostgresSettings.validateSchema(settings.schema)
         self.settings = settings
         pool = try PostgresPool(settings: settings, group: group)
@@ -37,6 +40,10 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
     }
 
     deinit { pool.close() }
+
+    /// The event-loop threads of every `PostgresStorage` of the process unless told
+    /// otherwise: two threads, started on first use, living as long as the process.
+    public static let eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
     /// Closes the pooled connections. Later calls fail; the storage need not be closed
     /// before it is released.

@@ -192,6 +192,23 @@ struct PostgresStorageTests {
         #expect(try kv.get("k")?.text == "after")
     }
 
+    @Test func aServerThatStopsAnsweringTimesOutAndIsReachedAgainAfterwards() throws {
+        let schema = try PostgresTestSchema()
+        var settings = schema.settings
+        settings.queryTimeoutSeconds = 1
+        let kv = try KVStore(storage: try PostgresStorage(settings: settings), clock: SystemClock()).namespace("n")
+        try kv.put("k", "v")
+        // Another session holds a lock that every statement on entries waits for.
+        let raw = try RawPostgres(schema.settings)
+        try raw.execute("BEGIN")
+        try raw.execute("LOCK TABLE \(schema.name).entries IN ACCESS EXCLUSIVE MODE")
+        let started = Date()
+        expectKVError(.storage, "no answer within 1 s (query_timeout)") { _ = try kv.get("k") }
+        #expect(Date().timeIntervalSince(started) < 10)
+        try raw.execute("ROLLBACK")
+        #expect(try kv.get("k")?.text == "v")
+    }
+
     @Test func aWrongPasswordIsReportedWithoutThePassword() throws {
         var settings = try PostgresTestDatabase.settings(schema: "luat_test_unused")
         settings.password = "not-the-password-x7"
