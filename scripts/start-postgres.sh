@@ -27,7 +27,7 @@ fi
 
 # The newest installed server version.
 version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
-cluster=main
+cluster=${LUAT_TEST_POSTGRES_CLUSTER:-main}
 
 # 2. The cluster.
 if ! pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c { found = 1 } END { exit !found }'; then
