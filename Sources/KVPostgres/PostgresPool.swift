@@ -89,7 +89,8 @@ final class PostgresPool: @unchecked Sendable {
             } catch {
                 let broken = session.broken || connection.isClosed
                 checkIn(connection, broken: broken)
-                if broken && retry && reused && attempt == 1 { continue }
+                // A timeout is not retried: the server is slow or gone, waiting again won't help.
+                if broken && !session.timedOut && retry && reused && attempt == 1 { continue }
                 throw error
             }
         }
@@ -167,12 +168,13 @@ final class PostgresPool: @unchecked Sendable {
             return try Self.wait(future)
         } catch {
             var explanation = Self.explain(error)
-            if NIODeadline.now() - started >= timeout {
+            let timedOut = NIODeadline.now() - started >= timeout
+            if timedOut {
                 explanation = "no answer within \(settings.queryTimeoutSeconds) s (query_timeout), connection closed"
             }
             throw QueryFailure(
                 error: KVError.storage("PostgreSQL at \(settings.address): \(explanation)"),
-                lost: connection.isClosed || !Self.isServerError(error))
+                lost: timedOut || connection.isClosed || !Self.isServerError(error), timedOut: timedOut)
         }
     }
 
@@ -180,6 +182,8 @@ final class PostgresPool: @unchecked Sendable {
         let error: KVError
         /// Whether the connection can no longer be used.
         let lost: Bool
+        /// Whether the statement got no answer in time.
+        let timedOut: Bool
     }
 
     /// Blocks the calling thread until `future` completes.
@@ -226,6 +230,7 @@ final class PostgresSession {
     let connection: PostgresConnection
     unowned let pool: PostgresPool
     private(set) var broken = false
+    private(set) var timedOut = false
 
     init(_ connection: PostgresConnection, pool: PostgresPool) {
         self.connection = connection
@@ -239,6 +244,7 @@ final class PostgresSession {
             return try pool.run(connection, sql, binds)
         } catch {
             if error.lost { broken = true }
+            if error.timedOut { timedOut = true }
             throw error.error
         }
     }
