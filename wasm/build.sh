@@ -47,6 +47,7 @@ if [[ -z "$builtins" ]]; then
     need+=("${pkg:-libclang-rt-19-dev-wasm32}")
 fi
 command -v dpkg-source >/dev/null 2>&1 || need+=(dpkg-dev)
+[[ "${LUAT_WASM_OPT:-1}" == 0 ]] || command -v wasm-opt >/dev/null 2>&1 || need+=(binaryen)
 if ((${#need[@]})); then
     log "installing ${need[*]}"
     if [[ $(id -u) -ne 0 ]]; then sudo=sudo; else sudo=; fi
@@ -127,14 +128,24 @@ export_flags=()
 for e in "${exports[@]}"; do export_flags+=("--export=$e"); done
 
 log "linking luat.wasm"
-"$wasm_ld" --no-entry --strip-debug --gc-sections "${export_flags[@]}" \
+"$wasm_ld" --no-entry --gc-sections "${export_flags[@]}" \
     -z stack-size=1048576 --initial-memory=4194304 \
     /usr/lib/wasm32-wasi/crt1-reactor.o \
     "$obj"/swift/*.o "$obj"/c/*.o "$obj"/lua/*.o \
     "$embedded_lib/libswiftUnicodeDataTables.a" \
     -L/usr/lib/wasm32-wasi -lc -lwasi-emulated-process-clocks "$builtins" \
-    -o "$out/luat.wasm"
+    -o "$obj/luat.linked.wasm"
+
+# Size: binaryen's wasm-opt (Debian's binaryen) when available; LUAT_WASM_OPT=0 skips it.
+if [[ "${LUAT_WASM_OPT:-1}" != 0 ]] && command -v wasm-opt >/dev/null 2>&1; then
+    wasm-opt -Oz --strip-debug --strip-producers --detect-features "$obj/luat.linked.wasm" -o "$out/luat.wasm"
+else
+    cp "$obj/luat.linked.wasm" "$out/luat.wasm"
+fi
+
+# A distributable pair: out/luat.mjs loads out/luat.wasm next to it.
+sed "s#^const DEFAULT_WASM = .*#const DEFAULT_WASM = './luat.wasm';#" "$here/luat.mjs" > "$out/luat.mjs"
 
 size=$(stat -c %s "$out/luat.wasm")
 gz=$(gzip -9 -c "$out/luat.wasm" | wc -c)
-log "wrote wasm/out/luat.wasm ($size bytes, $gz gzipped)"
+log "wrote wasm/out/luat.wasm ($size bytes, $gz gzipped) and wasm/out/luat.mjs"
