@@ -42,8 +42,11 @@ need=()
 [[ -f /usr/lib/wasm32-wasi/libc.a ]] || need+=(wasi-libc)
 builtins="$(ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a 2>/dev/null | sort -V | tail -n1 || true)"
 if [[ -z "$builtins" ]]; then
-    # The newest libclang-rt-N-dev-wasm32 the archive has (Debian 12: 14, 16, 19, 22).
-    pkg="$(apt-cache search --names-only '^libclang-rt-[0-9]+-dev-wasm32$' 2>/dev/null | awk '{print $1}' | sort -V | tail -n1 || true)"
+    # compiler-rt's wasm32 builtins: version 19 (tried with this toolchain), else the newest
+    # libclang-rt-N-dev-wasm32 the archive has.
+    if apt-cache show libclang-rt-19-dev-wasm32 >/dev/null 2>&1; then pkg=libclang-rt-19-dev-wasm32; else
+        pkg="$(apt-cache search --names-only '^libclang-rt-[0-9]+-dev-wasm32$' 2>/dev/null | awk '{print $1}' | sort -V | tail -n1 || true)"
+    fi
     need+=("${pkg:-libclang-rt-19-dev-wasm32}")
 fi
 command -v dpkg-source >/dev/null 2>&1 || need+=(dpkg-dev)
