@@ -79,10 +79,21 @@ public protocol KVStorage: AnyObject {
     /// Removes `key`; true when something was removed.
     @discardableResult
     func delete(_ namespace: NamespaceID, key: [UInt8]) throws(KVError) -> Bool
+    /// Removes every key of `keys` atomically; returns how many were removed.
+    func deleteBatch(_ namespace: NamespaceID, keys: [[UInt8]]) throws(KVError) -> Int
     /// Up to `limit` keys of `range`, in ascending byte order, expired ones included.
     func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int) throws(KVError) -> [StoredKey]
     /// Removes every entry whose expiration is at or before `now`; returns how many.
     func purgeExpired(asOf now: Int64) throws(KVError) -> Int
     /// Every namespace with at least one entry, by name in ascending byte order.
     func namespaces() throws(KVError) -> [NamespaceSummary]
+}
+
+extension KVStorage {
+    /// Default for backends without transactions: one `delete` per key (not atomic).
+    public func deleteBatch(_ namespace: NamespaceID, keys: [[UInt8]]) throws(KVError) -> Int {
+        var removed = 0
+        for key in keys where try delete(namespace, key: key) { removed += 1 }
+        return removed
+    }
 }

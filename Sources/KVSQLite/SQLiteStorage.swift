@@ -128,6 +128,21 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
         }
     }
 
+    public func deleteBatch(_ namespace: NamespaceID, keys: [[UInt8]]) throws(KVError) -> Int {
+        try withWriter { (w) throws(KVError) -> Int in
+            try w.connection.transaction { () throws(KVError) -> Int in
+                var removed = 0
+                for key in keys {
+                    w.delete.bind(1, namespace)
+                    w.delete.bind(2, key)
+                    try w.delete.run()
+                    removed += Int(sqlite3_changes(w.connection.handle))
+                }
+                return removed
+            }
+        }
+    }
+
     public func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int) throws(KVError) -> [StoredKey] {
         try withReader { (r) throws(KVError) -> [StoredKey] in
             let s: SQLiteStatement
