@@ -240,21 +240,7 @@ struct KVCommandTests {
         try ns.putMany(batch)
         try ns.put("meta", "v", PutOptions(expiration: 4_000_000_000, metadata: #"{"a":1}"#))
 
-        // `script` gives the command a pseudo-terminal for stdin, stdout and stderr.
-        func onTerminal(_ command: String) throws -> String {
-            let luat = try luatBinaryPath()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-            process.arguments = ["-qec", "\(luat) kv \(command)", "/dev/null"]
-            process.currentDirectoryURL = URL(fileURLWithPath: s.root)
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
-        }
+        func onTerminal(_ command: String) throws -> String { try runOnTerminal(command, in: s).output }
 
         let table = try onTerminal("list n --prefix meta")
         #expect(table.contains("NAME"))
@@ -277,6 +263,44 @@ struct KVCommandTests {
         // Off a terminal the same export prints its summary only.
         let quiet = try s.kv(["export", "n", "-o", "out2.json"])
         #expect(quiet.stderr == "Exported 1 key from namespace \"n\" to out2.json.\n")
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func deleteByPrefixAsksFirstOnATerminal() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let ns = try s.store().namespace("n")
+        for key in ["tmp:1", "tmp:2", "keep"] { try ns.put(key, "v") }
+
+        let no = try runOnTerminal("delete n --prefix tmp:", in: s, answer: "n\n")
+        #expect(no.status == 1)
+        #expect(no.output.contains(#"Delete 2 keys (keys starting with "tmp:") from namespace "n"? [y/N]"#))
+        #expect(no.output.contains("Cancelled; nothing was deleted."))
+        #expect(try ns.list().keys.count == 3)
+
+        let yes = try runOnTerminal("delete n --prefix tmp:", in: s, answer: "y\n")
+        #expect(yes.status == 0)
+        #expect(yes.output.contains(#"Deleted 2 keys (keys starting with "tmp:") from namespace "n"."#))
+        #expect(try ns.list().keys.map(\.name) == ["keep"])
+    }
+
+    /// Runs `luat kv <command>` under `script`, which gives it a pseudo-terminal for stdin,
+    /// stdout and stderr; `answer` is typed into it. Returns everything the terminal showed.
+    private func runOnTerminal(_ command: String, in s: Scratch, answer: String = "") throws -> (status: Int32, output: String) {
+        let luat = try luatBinaryPath()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", "\(luat) kv \(command)", "/dev/null"]
+        process.currentDirectoryURL = URL(fileURLWithPath: s.root)
+        let out = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardInput = input
+        try process.run()
+        input.fileHandleForWriting.write(Data(answer.utf8))
+        try input.fileHandleForWriting.close()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     private func names(_ list: JSONValue) -> [String] {

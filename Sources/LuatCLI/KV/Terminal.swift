@@ -42,12 +42,12 @@ enum Terminal {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
-    /// A count with thousands separators, e.g. `12,345`.
+    /// A count (never negative) with thousands separators, e.g. `12,345`.
     static func count(_ n: Int) -> String {
         let digits = String(n)
         var out = ""
         for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 && c != "-" && out != "-" { out.append(",") }
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
             out.append(c)
         }
         return out
