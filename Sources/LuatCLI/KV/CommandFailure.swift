@@ -6,6 +6,16 @@ import LuatProject
 struct CommandFailure: Error {
     let message: String
     init(_ message: String) { self.message = message }
+
+    /// The one-line reason of a store, project or command error.
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as KVError: return error.message
+        case let error as LuatProjectError: return error.description
+        case let error as CommandFailure: return error.message
+        default: return "\(error)"
+        }
+    }
 }
 
 /// Runs a command's body; store, project and command failures become `error: ...` on
@@ -13,12 +23,8 @@ struct CommandFailure: Error {
 func reportingFailures(_ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as KVError {
-        throw fail(error.message)
-    } catch let error as LuatProjectError {
-        throw fail(error.description)
-    } catch let error as CommandFailure {
-        throw fail(error.message)
+    } catch let error where error is KVError || error is LuatProjectError || error is CommandFailure {
+        throw fail(CommandFailure.reason(error))
     }
 }
 

@@ -41,52 +41,37 @@ struct KVDeleteCommand: ParsableCommand {
         let missing = try keys.filter { try ns.getWithMetadata($0) == nil }
         try ns.deleteMany(keyBytes: keyBytes)
         let removed = keys.count - missing.count
-        var line = "Deleted \(Terminal.keys(removed)) from namespace \(JSONValue.describe(namespace))."
-        if !missing.isEmpty { line += " Not found: \(missing.map(JSONValue.describe).joined(separator: ", "))." }
+        var line = "Deleted \(Terminal.keys(removed)) from namespace \(Terminal.quoted(namespace))."
+        if !missing.isEmpty { line += " Not found: \(missing.map(Terminal.quoted).joined(separator: ", "))." }
         print(line)
     }
 
     private func deletePrefix(_ prefix: String, in ns: KVNamespace) throws {
-        let what = prefix.isEmpty ? "every key" : "keys starting with \(JSONValue.describe(prefix))"
+        let what = prefix.isEmpty ? "every key" : "keys starting with \(Terminal.quoted(prefix))"
         var total: Int? = nil
         if !yes && Terminal.stdinIsTerminal {
-            let count = try Self.countKeys(in: ns, prefix: prefix)
+            let count = try ns.countKeys(prefix: prefix)
             total = count
             if count == 0 {
-                print("No \(prefix.isEmpty ? "keys" : what) in namespace \(JSONValue.describe(namespace)).")
+                print("No \(prefix.isEmpty ? "keys" : what) in namespace \(Terminal.quoted(namespace)).")
                 return
             }
-            guard Terminal.confirm("Delete \(Terminal.keys(count)) (\(what)) from namespace \(JSONValue.describe(namespace))?") else {
+            guard Terminal.confirm("Delete \(Terminal.keys(count)) (\(what)) from namespace \(Terminal.quoted(namespace))?") else {
                 Terminal.printError("Cancelled; nothing was deleted.")
                 throw ExitCode.failure
             }
         } else if Terminal.stderrIsTerminal {
-            total = try Self.countKeys(in: ns, prefix: prefix)
+            total = try ns.countKeys(prefix: prefix)
         }
         let progress = ProgressBar("Deleting", total: total)
         var removed = 0
-        var options = ListOptions(prefix: prefix)
-        var page: ListResult
-        repeat {
-            page = try ns.list(options)
+        // Pages follow the cursor, so keys another process adds meanwhile cannot keep this going.
+        try ns.eachPage(ListOptions(prefix: prefix)) { page in
             removed += try ns.deleteMany(keyBytes: page.keys.map { Array($0.name.utf8) })
             progress.advance(by: page.keys.count)
-            options.cursor = page.cursor
-        } while !page.listComplete
+            return true
+        }
         progress.finish()
-        print("Deleted \(Terminal.keys(removed)) (\(what)) from namespace \(JSONValue.describe(namespace)).")
-    }
-
-    /// Live keys with `prefix`, counted page by page.
-    static func countKeys(in ns: KVNamespace, prefix: String?) throws -> Int {
-        var count = 0
-        var options = ListOptions(prefix: prefix)
-        var page: ListResult
-        repeat {
-            page = try ns.list(options)
-            count += page.keys.count
-            options.cursor = page.cursor
-        } while !page.listComplete
-        return count
+        print("Deleted \(Terminal.keys(removed)) (\(what)) from namespace \(Terminal.quoted(namespace)).")
     }
 }

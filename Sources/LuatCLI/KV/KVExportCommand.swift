@@ -35,7 +35,7 @@ struct KVExportCommand: ParsableCommand {
             let sink = try partial.map(ByteSink.file) ?? ByteSink.standardOutput()
             do {
                 let showProgress = Terminal.stderrIsTerminal && (output != nil || !Terminal.stdoutIsTerminal)
-                let total = showProgress ? try KVDeleteCommand.countKeys(in: ns, prefix: prefix) : nil
+                let total = showProgress ? try ns.countKeys(prefix: prefix) : nil
                 let progress = ProgressBar("Exporting", total: total, enabled: showProgress)
                 let count = try Self.write(ns, prefix: prefix, to: sink, progress: progress)
                 try sink.finish()
@@ -45,7 +45,7 @@ struct KVExportCommand: ParsableCommand {
                         throw CommandFailure("cannot rename \(partial) to \(output): \(String(cString: strerror(errno)))")
                     }
                 }
-                Terminal.printError("Exported \(Terminal.keys(count)) from namespace \(JSONValue.describe(namespace))\(output.map { " to \($0)" } ?? "").")
+                Terminal.printError("Exported \(Terminal.keys(count)) from namespace \(Terminal.quoted(namespace))\(output.map { " to \($0)" } ?? "").")
             } catch {
                 if let partial { unlink(partial) }
                 throw error
@@ -57,11 +57,8 @@ struct KVExportCommand: ParsableCommand {
     /// A key deleted or expired between listing and reading is skipped.
     static func write(_ ns: KVNamespace, prefix: String?, to sink: ByteSink, progress: ProgressBar) throws -> Int {
         var count = 0
-        var options = ListOptions(prefix: prefix)
-        var page: ListResult
         try sink.write("[")
-        repeat {
-            page = try ns.list(options)
+        try ns.eachPage(ListOptions(prefix: prefix)) { page in
             for key in page.keys {
                 guard let entry = try ns.getWithMetadata(key.name) else { continue }
                 try sink.write(count == 0 ? "\n" : ",\n")
@@ -69,8 +66,8 @@ struct KVExportCommand: ParsableCommand {
                 count += 1
             }
             progress.advance(by: page.keys.count)
-            options.cursor = page.cursor
-        } while !page.listComplete
+            return true
+        }
         try sink.write(count == 0 ? "]\n" : "\n]\n")
         return count
     }

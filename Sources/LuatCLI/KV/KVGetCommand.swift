@@ -32,7 +32,7 @@ struct KVGetCommand: ParsableCommand {
         try reportingFailures {
             let ns = try store.openStore().namespace(namespace)
             guard let entry = try ns.getWithMetadata(key) else {
-                throw CommandFailure("key \(JSONValue.describe(key)) not found in namespace \(JSONValue.describe(namespace))")
+                throw CommandFailure("key \(Terminal.quoted(key)) not found in namespace \(Terminal.quoted(namespace))")
             }
             let out = ByteSink.standardOutput()
             if json {
@@ -50,12 +50,5 @@ struct KVGetCommand: ParsableCommand {
             }
             try out.finish()
         }
-    }
-}
-
-extension JSONValue {
-    /// `text` as a JSON string literal, for naming keys and namespaces in messages.
-    static func describe(_ text: String) -> String {
-        (try? JSONValue.string(text).serializedString()) ?? text
     }
 }

@@ -43,17 +43,15 @@ struct KVImportCommand: ParsableCommand {
                     case let .put(key, value, options): batch.append((key, value, options))
                     case .alreadyExpired: expired += 1
                     }
-                } catch let error as KVError {
-                    throw CommandFailure("\(file): entry \(index): \(error.message); nothing was imported")
-                } catch let error as CommandFailure {
-                    throw CommandFailure("\(file): entry \(index): \(error.message); nothing was imported")
+                } catch {
+                    throw CommandFailure("\(file): entry \(index): \(CommandFailure.reason(error)); nothing was imported")
                 }
                 progress.advance()
             }
             progress.finish()
 
             try ns.putMany(batch)
-            var line = "Imported \(Terminal.keys(batch.count)) into namespace \(JSONValue.describe(namespace))."
+            var line = "Imported \(Terminal.keys(batch.count)) into namespace \(Terminal.quoted(namespace))."
             if expired > 0 { line += " Skipped \(Terminal.count(expired)) whose expiration had passed." }
             print(line)
         }

@@ -36,16 +36,13 @@ struct KVListCommand: ParsableCommand {
         try reportingFailures {
             let ns = try store.openStore().namespace(namespace)
             let out = ByteSink.standardOutput()
-            var options = ListOptions(prefix: prefix, limit: limit, cursor: cursor)
             let asJSON = json || !Terminal.stdoutIsTerminal
             // JSON streams page by page: the keys array is written as pages arrive.
             if asJSON { try out.write("{\"keys\":[") }
             var count = 0
             var rows: [[String]] = []
-            var last: ListResult
-            repeat {
-                last = try ns.list(options)
-                for key in last.keys {
+            let last = try ns.eachPage(ListOptions(prefix: prefix, limit: limit, cursor: cursor)) { page in
+                for key in page.keys {
                     if asJSON {
                         if count > 0 { try out.write(",") }
                         try out.write(key.json.serialized())
@@ -54,11 +51,11 @@ struct KVListCommand: ParsableCommand {
                     }
                     count += 1
                 }
-                options.cursor = last.cursor
-            } while all && !last.listComplete
+                return all
+            }
             if asJSON {
                 try out.write("],\"list_complete\":\(last.listComplete)")
-                if let cursor = last.cursor { try out.write(",\"cursor\":" + JSONValue.string(cursor).serializedString()) }
+                if let cursor = last.cursor { try out.write(",\"cursor\":" + Terminal.quoted(cursor)) }
                 try out.write("}\n")
             } else {
                 if !rows.isEmpty { try out.write(TextTable.render(header: ["NAME", "EXPIRES", "METADATA"], rows: rows)) }

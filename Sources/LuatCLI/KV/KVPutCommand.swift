@@ -73,7 +73,7 @@ struct KVPutCommand: ParsableCommand {
             return whole
         }
         guard let number = Double(text) else {
-            throw CommandFailure("\(option) must be a positive integer number of seconds (got \(JSONValue.describe(text)))")
+            throw CommandFailure("\(option) must be a positive integer number of seconds (got \(Terminal.quoted(text)))")
         }
         return try KVRules.seconds(fromNumber: number, option: option)
     }

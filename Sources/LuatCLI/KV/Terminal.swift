@@ -1,4 +1,5 @@
 import Foundation
+import KVCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -51,6 +52,11 @@ enum Terminal {
             out.append(c)
         }
         return out
+    }
+
+    /// `text` as a JSON string literal, for naming keys and namespaces in messages.
+    static func quoted(_ text: String) -> String {
+        (try? JSONValue.string(text).serializedString()) ?? text
     }
 
     /// `1 key`, `2 keys`.
