@@ -27,5 +27,7 @@ let package = Package(
             dependencies: ["KVCore", "LuatProject", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "KVConformanceTests", dependencies: ["KVCore", "KVSQLite", "CSQLite"]),
+        // Runs the built `luat` binary as a real process against real data files.
+        .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI", "KVCore", "KVSQLite"]),
     ]
 )
