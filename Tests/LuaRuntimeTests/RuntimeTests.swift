@@ -148,7 +148,7 @@ import Testing
         var growths: [Int] = []
         let clock = ContinuousClock()
         var rate = 0
-        for _ in 0..<4 {
+        for _ in 0..<6 {
             let before = residentBytes()
             let elapsed = try clock.measure { try h.run("loop(1000000)") }
             h.runtime.collectGarbage()
