@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "KVCore", targets: ["KVCore"]),
         .library(name: "KVSQLite", targets: ["KVSQLite"]),
+        .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
+        .library(name: "LuaHost", targets: ["LuaHost"]),
         .executable(name: "luat", targets: ["LuatCLI"]),
     ],
     dependencies: [
@@ -22,11 +24,22 @@ let package = Package(
         .target(name: "KVSQLite", dependencies: ["KVCore", "CSQLite"]),
         // A project on disk: luat.toml, its folders, and opening its store.
         .target(name: "LuatProject", dependencies: ["KVCore", "KVSQLite", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // Debian's liblua5.4-dev, through pkg-config `lua5.4`. No Lua sources in the repository.
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        // Shims for Lua's function-like macros and the trampoline that raises Lua errors
+        // after a Swift function has returned (Swift frames are never long-jumped over).
+        .target(name: "CLuaShim", dependencies: ["CLua"]),
+        // The Lua state wrapper and the `KV`, `json`, `fail` globals and `require`.
+        // Imports no Foundation and uses typed throws, for a later Embedded Swift (WASM) build.
+        .target(name: "LuaRuntime", dependencies: ["KVCore", "CLuaShim"]),
+        // Native glue: a LuaRuntime for a project on disk (file reading, paths from luat.toml).
+        .target(name: "LuaHost", dependencies: ["LuaRuntime", "LuatProject", "KVCore"]),
         .executableTarget(
             name: "LuatCLI",
-            dependencies: ["KVCore", "LuatProject", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KVCore", "LuatProject", "LuaRuntime", "LuaHost", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "KVConformanceTests", dependencies: ["KVCore", "KVSQLite", "CSQLite"]),
+        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "LuaHost", "LuatProject", "KVCore", "KVSQLite"]),
         // Runs the built `luat` binary as a real process against real data files.
         .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI", "KVCore", "KVSQLite"]),
     ]

@@ -27,9 +27,12 @@ struct ProcessRunnerError: Error, CustomStringConvertible {
 
 /// Runs `luat` with `arguments` in `directory` and waits for it to exit. Standard input is
 /// `stdin` when given, otherwise empty (never a terminal). Output goes through temporary
-/// files, so output of any size cannot block the child.
-func runLuat(_ arguments: [String], in directory: String, stdin: Data? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
+/// files, so output of any size cannot block the child. `environment` replaces the
+/// inherited environment when given.
+func runLuat(_ arguments: [String], in directory: String, stdin: Data? = nil,
+             environment: [String: String]? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
     let process = Process()
+    if let environment { process.environment = environment }
     process.executableURL = URL(fileURLWithPath: try luatBinaryPath())
     process.arguments = arguments
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
