@@ -40,6 +40,7 @@ let package = Package(
         ),
         .testTarget(name: "KVConformanceTests", dependencies: ["KVCore", "KVSQLite", "CSQLite"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "LuaHost", "LuatProject", "KVCore", "KVSQLite"]),
-        .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI"]),
+        // Runs the built `luat` binary as a real process against real data files.
+        .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI", "KVCore", "KVSQLite"]),
     ]
 )

@@ -22,12 +22,12 @@ public struct KVNamespace: Sendable {
 
     /// The value of `key`, or nil when it is missing or expired.
     public func get(_ key: String) throws(KVError) -> [UInt8]? {
-        try getWithMetadata(keyBytes: Array(key.utf8))?.value
+        try liveEntry(Array(key.utf8))?.value
     }
 
     /// The value of the key whose UTF-8 bytes are `keyBytes`, or nil.
     public func get(keyBytes: [UInt8]) throws(KVError) -> [UInt8]? {
-        try getWithMetadata(keyBytes: keyBytes)?.value
+        try liveEntry(keyBytes)?.value
     }
 
     /// The value, expiration and metadata of `key`, or nil when it is missing or expired.
@@ -37,11 +37,17 @@ public struct KVNamespace: Sendable {
 
     /// The entry of the key whose UTF-8 bytes are `keyBytes`, or nil.
     public func getWithMetadata(keyBytes: [UInt8]) throws(KVError) -> KVEntry? {
-        try KVRules.validateKey(keyBytes)
-        guard let stored = try store.storage.read(id, key: keyBytes),
-              KVStore.isLive(stored.expiration, now: store.clock.nowSeconds()) else { return nil }
+        guard let stored = try liveEntry(keyBytes) else { return nil }
         return KVEntry(value: stored.value, expiration: stored.expiration,
                        metadata: stored.metadata.map { String(decoding: $0, as: UTF8.self) })
+    }
+
+    /// The stored entry of a valid key, if it exists and has not expired.
+    private func liveEntry(_ key: [UInt8]) throws(KVError) -> StoredEntry? {
+        try KVRules.validateKey(key)
+        guard let stored = try store.storage.read(id, key: key),
+              KVStore.isLive(stored.expiration, now: store.clock.nowSeconds()) else { return nil }
+        return stored
     }
 
     /// Bulk get: the entries of 1–100 keys, in the order asked, nil for missing ones.
@@ -120,6 +126,17 @@ public struct KVNamespace: Sendable {
     public func delete(keyBytes: [UInt8]) throws(KVError) {
         try KVRules.validateKey(keyBytes)
         try store.storage.delete(id, key: keyBytes)
+    }
+
+    /// Removes every key of `keys` atomically; all
+    /// keys are validated first, so a bad one removes nothing. Returns how many keys
+    /// were removed (an expired entry not yet purged counts too).
+    @discardableResult
+    public func deleteMany(keyBytes keys: [[UInt8]]) throws(KVError) -> Int {
+        for (index, key) in keys.enumerated() {
+            do { try KVRules.validateKey(key) } catch { throw KVError(error.kind, "key \(index): \(error.message)") }
+        }
+        return try store.storage.deleteBatch(id, keys: keys)
     }
 
     // MARK: list
