@@ -3,7 +3,7 @@ import KVCore
 /// Runs one request against one route with one Lua state: picks the function (`+server.lua`
 /// method, page `load` with its layouts, or a form action) and turns what it returns into
 /// a response. Runs on a worker thread, never an event loop.
-public struct RouteDispatcher {
+public struct RouteDispatcher: Sendable {
     /// Methods a `+server.lua` can export.
     public static let endpointMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     /// Methods a page's actions answer.
@@ -12,9 +12,9 @@ public struct RouteDispatcher {
     /// Hide Lua error details from clients.
     public var production: Bool
     /// Where a Lua error is logged (message and location, even in production).
-    public var logError: (ScriptError) -> Void
+    public var logError: @Sendable (ScriptError) -> Void
 
-    public init(production: Bool, logError: @escaping (ScriptError) -> Void = { _ in }) {
+    public init(production: Bool, logError: @escaping @Sendable (ScriptError) -> Void = { _ in }) {
         self.production = production
         self.logError = logError
     }
