@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "KVCore", targets: ["KVCore"]),
         .library(name: "KVSQLite", targets: ["KVSQLite"]),
+        .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
+        .library(name: "LuaHost", targets: ["LuaHost"]),
         .executable(name: "luat", targets: ["LuatCLI"]),
     ],
     dependencies: [
@@ -26,11 +28,21 @@ let package = Package(
         .target(name: "KVSQLite", dependencies: ["KVCore", "CSQLite"]),
         // A project on disk: luat.toml, its folders, and opening its store.
         .target(name: "LuatProject", dependencies: ["KVCore", "KVSQLite", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // Debian's liblua5.4-dev, through pkg-config `lua5.4`. No Lua sources in the repository.
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        // Shims for Lua's function-like macros and the trampoline that raises Lua errors
+        // after a Swift function has returned (Swift frames are never long-jumped over).
+        .target(name: "CLuaShim", dependencies: ["CLua"]),
+        // The Lua state wrapper and the `KV`, `json`, `fail` globals and `require`.
+        // Imports no Foundation and uses typed throws, for a later Embedded Swift (WASM) build.
+        .target(name: "LuaRuntime", dependencies: ["KVCore", "CLuaShim"]),
+        // Native glue: a LuaRuntime for a project on disk (file reading, paths from luat.toml).
+        .target(name: "LuaHost", dependencies: ["LuaRuntime", "LuatProject", "KVCore"]),
         // `luat serve`: file routes, request ctx, Lua state pool, HTTP on Hummingbird.
         .target(
             name: "LuatServer",
             dependencies: [
-                "KVCore", "LuatProject",
+                "KVCore", "LuatProject", "LuaRuntime", "LuaHost",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -40,9 +52,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "LuatCLI",
-            dependencies: ["KVCore", "LuatProject", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "KVConformanceTests", dependencies: ["KVCore", "KVSQLite"]),
+        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "LuaHost", "LuatProject", "KVCore", "KVSQLite"]),
+        .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI"]),
         .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatCLI"]),
     ]
 )

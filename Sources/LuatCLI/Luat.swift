@@ -6,6 +6,6 @@ struct Luat: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "luat",
         abstract: "Run Luat projects: server code, scripts and the KV store.",
-        subcommands: []
+        subcommands: [RunCommand.self]
     )
 }
