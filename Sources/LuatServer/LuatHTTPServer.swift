@@ -162,6 +162,9 @@ public final class LuatHTTPServer: Sendable {
         let context = ctx
         do {
             return try await pool.withState { engine in dispatcher.respond(route: route, ctx: context, engine: engine) }
+        } catch let error as ScriptError {
+            // The state could not start (e.g. hooks.server.lua failed).
+            return dispatcher.failure(error)
         } catch {
             output.err("Lua state error: \(error)")
             return .error(500, "Internal Server Error", detail: options.production ? nil : "\(error)")

@@ -23,12 +23,18 @@ public struct RouteDispatcher: Sendable {
         do {
             return try dispatch(route: route, ctx: ctx, engine: engine)
         } catch {
-            logError(error)
-            if production { return .error(500, "Internal Server Error") }
-            var members: [(key: String, value: JSONValue)] = [("error", .string("Internal Server Error")), ("message", .string(error.message))]
-            if let location = error.location { members.append(("location", .string(location))) }
-            return .json(.object(members), status: 500)
+            return failure(error)
         }
+    }
+
+    /// The 500 answer to a Lua error: message and `file:line` in development, a generic
+    /// message in production. The error is logged either way.
+    public func failure(_ error: ScriptError) -> RouteResponse {
+        logError(error)
+        if production { return .error(500, "Internal Server Error") }
+        var members: [(key: String, value: JSONValue)] = [("error", .string("Internal Server Error")), ("message", .string(error.message))]
+        if let location = error.location { members.append(("location", .string(location))) }
+        return .json(.object(members), status: 500)
     }
 
     private func dispatch(route: Route, ctx: RequestContext, engine: RouteScriptEngine) throws(ScriptError) -> RouteResponse {
@@ -123,8 +129,12 @@ public struct RouteDispatcher: Sendable {
                 return RouteResponse(status: status, headers: [("Location", location)] + headers)
             }
             let status = statusCode(value["status"]) ?? 200
-            guard let body = value["body"], body != .null else { return RouteResponse(status: status, headers: headers) }
-            return bodyResponse(body, status: status, headers: headers)
+            if let body = value["body"] {
+                return body == .null ? RouteResponse(status: status, headers: headers) : bodyResponse(body, status: status, headers: headers)
+            }
+            // No `body` key: other keys (as `fail(400, { error = ... })` makes) are the JSON body.
+            let rest = members.filter { !["status", "headers", "redirect"].contains($0.key) }
+            return rest.isEmpty ? RouteResponse(status: status, headers: headers) : .json(.object(rest), status: status, headers: headers)
         }
     }
 
