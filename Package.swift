@@ -57,6 +57,6 @@ let package = Package(
         .testTarget(name: "KVConformanceTests", dependencies: ["KVCore", "KVSQLite"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "LuaHost", "LuatProject", "KVCore", "KVSQLite"]),
         .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI"]),
-        .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatCLI"]),
+        .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatCLI", "KVCore"]),
     ]
 )
