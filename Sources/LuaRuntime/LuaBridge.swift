@@ -121,9 +121,12 @@ enum LuaBridge {
         let key = shape == .object ? objectMetatableKey : "luat.json.array"
         if luat_getmetatable(L, key) != LUA_TTABLE {
             luat_pop(L, 1)
-            _ = luaL_newmetatable(L, key)
+            // A plain table (no `__name`), so `tostring` still says `table: 0x...`.
+            lua_createtable(L, 0, 1)
             LuaStack.push(L, shape == .object ? "object" : "array")
             LuaStack.setField(L, -2, "__jsontype")
+            lua_pushvalue(L, -1)
+            lua_setfield(L, LuaStack.registry, key)
         }
         lua_setmetatable(L, t)
     }

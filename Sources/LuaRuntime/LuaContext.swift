@@ -26,13 +26,18 @@ final class LuaContext {
     }
 
     /// Loads Lua source as a chunk named after `path` (shown relative to the project root).
-    /// A first line starting with `#` (a shebang) is skipped, as the `lua` command does.
+    ///
+    /// The chunk gets its own `require`, bound to its file, so relative names resolve from the
+    /// file's folder even in a tail call (`return require("./impl")`), where the caller's
+    /// frame is gone. It is declared on line 1 in front of the source, so line numbers stay
+    /// true. A first line starting with `#` (a shebang) is skipped, as the `lua` command does.
     func load(_ L: LuaStatePointer, _ source: [UInt8], path: String) throws(LuaError) {
-        var source = source
-        if source.first == UInt8(ascii: "#") { source.insert(contentsOf: [0x2D, 0x2D], at: 0) }
+        var prefix = Array("local require = \(requireBinderGlobal)(".utf8) + Self.luaStringLiteral(path) + Array(");".utf8)
+        if source.first == UInt8(ascii: "#") { prefix += [0x2D, 0x2D] }
+        let chunk = prefix + source
         let name = "@" + resolver.display(path)
-        let status = source.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(buffer.count, 1)) {
+        let status = chunk.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                 luat_loadbuffer(L, $0, buffer.count, name)
             }
         }
@@ -41,6 +46,22 @@ final class LuaContext {
             luat_pop(L, 1)
             throw LuaError(message)
         }
+    }
+
+    /// `text` as a Lua string literal with decimal escapes for anything unusual.
+    static func luaStringLiteral(_ text: String) -> [UInt8] {
+        var out: [UInt8] = [0x22]
+        for c in text.utf8 {
+            if c == 0x22 || c == 0x5C || c < 0x20 || c == 0x7F {
+                out.append(0x5C)
+                let digits = Array("\(c)".utf8)
+                out.append(contentsOf: Array(repeating: UInt8(ascii: "0"), count: 3 - digits.count) + digits)
+            } else {
+                out.append(c)
+            }
+        }
+        out.append(0x22)
+        return out
     }
 
     /// The absolute path of the Lua file nearest up the call stack (the caller of `require`).
@@ -71,13 +92,13 @@ local loading = {}
 local function unmark(path)
     return setmetatable({}, { __close = function() loading[path] = nil end })
 end
-return function(name)
+local function require_from(caller, name)
     if type(name) ~= "string" then
         error("require: module name must be a string, got " .. type(name), 0)
     end
     local preloaded = loaded[name]
     if preloaded ~= nil then return preloaded end
-    local path, chunk = find(name)
+    local path, chunk = find(name, caller)
     if chunk == nil then return cache[path] end
     if loading[path] then
         error("require: module \\"" .. name .. "\\" requires itself while loading (" .. path .. ")", 0)
@@ -89,16 +110,25 @@ return function(name)
     cache[path] = result
     return result
 end
+local function bind(caller)
+    return function(name) return require_from(caller, name) end
+end
+return function(name) return require_from(nil, name) end, bind
 """
 
-/// `find(name)`: returns the module's absolute path, plus its compiled chunk when it is not
-/// loaded yet.
+/// The global through which every loaded chunk gets its file-bound `require`.
+let requireBinderGlobal = "__luat_require_for"
+
+/// `find(name, caller?)`: returns the module's absolute path, plus its compiled chunk when it
+/// is not loaded yet. `caller` is the requiring file's absolute path; without it the nearest
+/// Lua file up the call stack is the caller.
 func requireFind(_ L: LuaStatePointer?) -> Int32 {
     let L = L!
     let context = LuaContext.current(L)
     guard let name = LuaStack.string(L, 1) else { return LuaStack.raise(L, "require: module name must be a string") }
     do throws(LuaError) {
-        let candidates = try context.resolver.candidates(for: name, callerFile: context.callerFile(L))
+        let caller = LuaStack.string(L, 2) ?? context.callerFile(L)
+        let candidates = try context.resolver.candidates(for: name, callerFile: caller)
         let rootResolved = context.files.resolvedPath(context.resolver.root)
         for path in candidates {
             luat_getmetatable(L, moduleCacheKey)

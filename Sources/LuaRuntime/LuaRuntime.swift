@@ -48,9 +48,10 @@ public final class LuaRuntime: @unchecked Sendable {
         LuaStack.pushFunction(L, requireFind)
         lua_getfield(L, LuaStack.registry, LUA_LOADED_TABLE)
         lua_pushvalue(L, cache)
-        guard LuaStack.runInternal(L, requireSource, name: "[luat require]", arguments: 3) else {
+        guard LuaStack.runInternal(L, requireSource, name: "[luat require]", arguments: 3, results: 2) else {
             throw LuaError("cannot install require: " + (LuaStack.string(L, -1) ?? "?"))
         }
+        lua_setglobal(L, requireBinderGlobal)
         lua_setglobal(L, "require")
         luat_pop(L, 1)
 

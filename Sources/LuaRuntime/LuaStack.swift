@@ -13,6 +13,7 @@ enum LuaStack {
 
     static func typeName(_ L: LuaStatePointer, _ index: Int32) -> String {
         let t = lua_type(L, index)
+        if t == LUA_TNONE { return "nil" }
         if t == LUA_TLIGHTUSERDATA, lua_touserdata(L, index) == JSONNull.sentinel { return "json.null" }
         return String(cString: lua_typename(L, t))
     }

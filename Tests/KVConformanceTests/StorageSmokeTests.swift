@@ -8,14 +8,9 @@ import Foundation
 @Suite struct StorageSmokeTests {
     @Test(arguments: ["memory", "sqlite"])
     func putGetListDelete(_ backend: String) throws {
-        let storage: any KVStorage
-        if backend == "memory" {
-            storage = MemoryStorage()
-        } else {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kv-smoke-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            storage = try SQLiteStorage(dataDirectory: dir)
-        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kv-smoke-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let storage: any KVStorage = backend == "memory" ? MemoryStorage() : try SQLiteStorage(dataDirectory: dir)
         let store = KVStore(storage: storage, clock: ManualClock(seconds: 1_000))
         let ns = try store.namespace("smoke")
         try ns.put("a", "1")
