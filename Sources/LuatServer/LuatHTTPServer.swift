@@ -66,6 +66,9 @@ public final class LuatHTTPServer: Sendable {
         let output = self.output
         let app = Application(
             responder: responder,
+            // Idle keep-alive connections (and HTTP/1.0 clients, which Hummingbird keeps open)
+            // are closed after a minute.
+            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(address: .hostname(options.host, port: options.port)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port
@@ -100,7 +103,7 @@ public final class LuatHTTPServer: Sendable {
             let elapsed = ContinuousClock.now - start
             let path = (request.head.path ?? "/").split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "/"
             server.output.out("\(request.method.rawValue) \(path) \(result.status) \(Self.milliseconds(elapsed))")
-            return Self.response(result)
+            return Self.response(result, head: request.method == .head)
         }
 
         static func milliseconds(_ duration: Duration) -> String {
@@ -109,14 +112,15 @@ public final class LuatHTTPServer: Sendable {
             return "\(micros / 1000).\(String(micros % 1000 / 10 + 100).dropFirst())ms"
         }
 
-        static func response(_ result: RouteResponse) -> Response {
+        /// For HEAD the Content-Length is the GET body's, and no body is sent.
+        static func response(_ result: RouteResponse, head: Bool = false) -> Response {
             var fields = HTTPFields()
             for header in result.headers {
                 guard let name = HTTPFields.Element.Name(header.name) else { continue }
                 fields.append(HTTPFields.Element(name: name, value: header.value))
             }
             var buffer = ByteBuffer()
-            buffer.writeBytes(result.body)
+            if !head { buffer.writeBytes(result.body) }
             fields[.contentLength] = String(result.body.count)
             return Response(status: .init(code: result.status), headers: fields, body: .init(byteBuffer: buffer))
         }

@@ -50,9 +50,8 @@ public struct RouteDispatcher: Sendable {
                 return Self.endpointResponse(try engine.call(file: endpoint, function: [method], ctx: ctx))
             }
             if isHead && exports.functions.contains("GET") {
-                var response = Self.endpointResponse(try engine.call(file: endpoint, function: ["GET"], ctx: ctx))
-                response.body = []
-                return response
+                // The body is computed (its length is the Content-Length) but not sent.
+                return Self.endpointResponse(try engine.call(file: endpoint, function: ["GET"], ctx: ctx))
             }
         }
 
@@ -60,9 +59,7 @@ public struct RouteDispatcher: Sendable {
             let exports = try engine.exports(of: page)
             allow += ["GET", "HEAD"]
             if method == "GET" || isHead {
-                var response = try load(page: page, exports: exports, route: route, ctx: ctx, engine: engine)
-                if isHead { response.body = [] }
-                return response
+                return try load(page: page, exports: exports, route: route, ctx: ctx, engine: engine)
             }
             if let actions = exports.actions {
                 allow += Self.actionMethods

@@ -99,8 +99,10 @@ extension JSONValue {
             #expect(page.json["post"]?["title"]?.string == "Hello again")
             #expect(page.json["site"]?.string == "Luat Blog")
 
+            let current = try await HTTPClient.get(port: port, "/api/blog/hello-world")
             let head = try await HTTPClient.request(port: port, "HEAD", "/api/blog/hello-world")
             #expect(head.status == 200 && head.body.isEmpty)
+            #expect(head.header("Content-Length") == String(current.body.count))
 
             let deleted = try await HTTPClient.request(port: port, "DELETE", "/api/blog/hello-world")
             #expect(deleted.status == 204)
