@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Number of Lua states, i.e. requests run in parallel (default: one per core).")
     var workers: Int?
 
-    @Option(name: .long, help: "Largest request body in bytes; larger ones get 413 (default: 26 MiB).")
+    @Option(name: .long, help: "Largest request body in bytes (26 MiB by default); larger ones get 413.")
     var maxBodySize: Int = 26 * 1024 * 1024
 
     @Flag(name: .long, help: "Production mode: Lua errors answer a generic 500 without the message or file:line.")
@@ -77,7 +77,11 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ServeFailure("\(project.routesPath): \(error)")
         }
-        try await server.run()
+        do {
+            try await server.run()
+        } catch {
+            throw ServeFailure("cannot serve on \(options.host):\(options.port): \(error)")
+        }
     }
 }
 
