@@ -8,7 +8,8 @@ import Synchronization
 public final class StatePool<State>: Sendable {
     public let size: Int
     private let threads: NIOThreadPool
-    private let make: @Sendable () throws -> State
+    /// Dropped at shutdown, with everything it holds (the KV store, for instance).
+    private let make: Mutex<(@Sendable () throws -> State)?>
     private let shared: Mutex<Shared>
 
     /// A state slot; only the borrower touches `state`.
@@ -26,7 +27,7 @@ public final class StatePool<State>: Sendable {
     public init(size: Int, make: @escaping @Sendable () throws -> State) {
         precondition(size > 0)
         self.size = size
-        self.make = make
+        self.make = Mutex(make)
         self.threads = NIOThreadPool(numberOfThreads: size)
         self.threads.start()
         self.shared = Mutex(Shared(free: (0..<size).map { _ in Slot() }))
@@ -36,7 +37,7 @@ public final class StatePool<State>: Sendable {
     public func withState<R: Sendable>(_ body: @escaping @Sendable (State) throws -> R) async throws -> R {
         let (slot, generation) = await acquire()
         defer { release(slot) }
-        let make = self.make
+        guard let make = self.make.withLock({ $0 }) else { throw StatePoolError.shutDown }
         return try await threads.runIfActive {
             if slot.state == nil || slot.generation != generation {
                 slot.state = nil
@@ -57,11 +58,13 @@ public final class StatePool<State>: Sendable {
         shared.withLock { $0.generation += 1 }
     }
 
-    /// Stops the threads and drops every state (closing them).
+    /// Stops the threads and drops every state (closing them) and the function that makes
+    /// them, so what they share (the KV store) is released now, not whenever this pool is.
     public func shutdown() async throws {
         try await threads.shutdownGracefully()
         let slots = shared.withLock { $0.free }
         for slot in slots { slot.state = nil }
+        make.withLock { $0 = nil }
     }
 
     private func acquire() async -> (Slot, Int) {
@@ -86,4 +89,8 @@ public final class StatePool<State>: Sendable {
         }
         waiter?.resume(returning: slot)
     }
+}
+
+public enum StatePoolError: Error {
+    case shutDown
 }
