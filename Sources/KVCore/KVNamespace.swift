@@ -128,6 +128,17 @@ public struct KVNamespace: Sendable {
         try store.storage.delete(id, key: keyBytes)
     }
 
+    /// Removes every key of `keys` atomically; all
+    /// keys are validated first, so a bad one removes nothing. Returns how many keys
+    /// were removed (an expired entry not yet purged counts too).
+    @discardableResult
+    public func deleteMany(keyBytes keys: [[UInt8]]) throws(KVError) -> Int {
+        for (index, key) in keys.enumerated() {
+            do { try KVRules.validateKey(key) } catch { throw KVError(error.kind, "key \(index): \(error.message)") }
+        }
+        return try store.storage.deleteBatch(id, keys: keys)
+    }
+
     // MARK: list
 
     /// One page of live keys in ascending byte order. A page holds exactly

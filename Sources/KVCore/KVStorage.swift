@@ -79,6 +79,8 @@ public protocol KVStorage: AnyObject {
     /// Removes `key`; true when something was removed.
     @discardableResult
     func delete(_ namespace: NamespaceID, key: [UInt8]) throws(KVError) -> Bool
+    /// Removes every key of `keys` atomically; returns how many were removed.
+    func deleteBatch(_ namespace: NamespaceID, keys: [[UInt8]]) throws(KVError) -> Int
     /// Up to `limit` keys of `range`, in ascending byte order, expired ones included.
     func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int) throws(KVError) -> [StoredKey]
     /// Removes every entry whose expiration is at or before `now`; returns how many.

@@ -35,6 +35,14 @@ public final class MemoryStorage: KVStorage, @unchecked Sendable {
         lock.withLock { spaces[Int(namespace)].remove(key) }
     }
 
+    public func deleteBatch(_ namespace: NamespaceID, keys: [[UInt8]]) throws(KVError) -> Int {
+        lock.withLock {
+            var removed = 0
+            for key in keys where spaces[Int(namespace)].remove(key) { removed += 1 }
+            return removed
+        }
+    }
+
     public func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int) throws(KVError) -> [StoredKey] {
         lock.withLock { spaces[Int(namespace)].scan(range, limit: limit) }
     }

@@ -219,8 +219,18 @@ final class PostgresPool: @unchecked Sendable {
         case .sslUnsupported: text = "the server does not support TLS (sslmode)"
         default: text = "\(error.code)"
         }
-        if let underlying = error.underlying { text += ": \(underlying)" }
+        if let underlying = error.underlying { text += ": \(describe(underlying))" }
         return text
+    }
+
+    /// Socket errors said plainly ("Connection refused"), others as NIO words them.
+    private static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        if let connection = error as? NIOConnectionError, !connection.connectionErrors.isEmpty {
+            let reasons = connection.connectionErrors.map { describe($0.error) }
+            return Array(Set(reasons)).sorted().joined(separator: "; ")
+        }
+        return "\(error)"
     }
 }
 

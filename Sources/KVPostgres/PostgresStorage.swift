@@ -128,6 +128,16 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
         return (result.metadata.rows ?? 0) > 0
     }
 
+    /// One statement over an array of keys: atomic, one round trip.
+    public func deleteBatch(_ namespace: NamespaceID, keys: [[UInt8]]) throws(KVError) -> Int {
+        if keys.isEmpty { return 0 }
+        var binds = PostgresBindings()
+        binds.append(namespace)
+        binds.append(keys.map { ByteBuffer(bytes: $0) })
+        let result = try pool.withConnection { (session) throws(KVError) in try session.query(sql.deleteMany, binds) }
+        return result.metadata.rows ?? 0
+    }
+
     public func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int) throws(KVError) -> [StoredKey] {
         if limit <= 0 { return [] }
         var binds = PostgresBindings()
@@ -192,7 +202,7 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
 /// The SQL text of every statement, with the schema spliced in. Values are always bound
 /// parameters.
 struct Statements {
-    let read, upsert, upsertMany, delete, purge: String
+    let read, upsert, upsertMany, delete, deleteMany, purge: String
     let scanFrom, scanAfter, scanFromBelow, scanAfterBelow: String
     let selectNamespace, insertNamespace, namespaceCounts: String
 
@@ -210,6 +220,7 @@ struct Statements {
             \(update)
             """
         delete = "DELETE FROM \(s).entries WHERE namespace = $1 AND key = $2"
+        deleteMany = "DELETE FROM \(s).entries WHERE namespace = $1 AND key = ANY($2::bytea[])"
         purge = "DELETE FROM \(s).entries WHERE expiration <= $1"
         let columns = "SELECT key, expiration, metadata FROM \(s).entries WHERE namespace = $1"
         scanFrom = "\(columns) AND key >= $2 ORDER BY key LIMIT $3"

@@ -10,6 +10,7 @@ enum WriteOperation {
     case upsert(NamespaceID, key: [UInt8], entry: StoredEntry)
     case upsertMany(NamespaceID, [(key: [UInt8], entry: StoredEntry)])
     case delete(NamespaceID, key: [UInt8])
+    case deleteMany(NamespaceID, keys: [[UInt8]])
     case purge(asOf: Int64)
     case createNamespace([UInt8])
 }
@@ -99,20 +100,28 @@ final class GroupCommit: @unchecked Sendable {
             try writer.upsert(namespace, key, entry)
             return 1
         case let .upsertMany(namespace, entries):
-            if inTransaction {
-                for item in entries { try writer.upsert(namespace, item.key, item.entry) }
-            } else {
-                try writer.connection.transaction { () throws(KVError) in
-                    for item in entries { try writer.upsert(namespace, item.key, item.entry) }
-                }
-            }
-            return Int64(entries.count)
+            if inTransaction { return try upsertAll(namespace, entries) }
+            return try writer.connection.transaction { () throws(KVError) -> Int64 in try upsertAll(namespace, entries) }
         case let .delete(namespace, key):
             return try writer.delete(namespace, key)
+        case let .deleteMany(namespace, keys):
+            if inTransaction { return try deleteAll(namespace, keys) }
+            return try writer.connection.transaction { () throws(KVError) -> Int64 in try deleteAll(namespace, keys) }
         case let .purge(now):
             return try writer.purge(now)
         case let .createNamespace(name):
             return try writer.namespaceID(name)
         }
+    }
+
+    private func upsertAll(_ namespace: NamespaceID, _ entries: [(key: [UInt8], entry: StoredEntry)]) throws(KVError) -> Int64 {
+        for item in entries { try writer.upsert(namespace, item.key, item.entry) }
+        return Int64(entries.count)
+    }
+
+    private func deleteAll(_ namespace: NamespaceID, _ keys: [[UInt8]]) throws(KVError) -> Int64 {
+        var removed: Int64 = 0
+        for key in keys { removed += try writer.delete(namespace, key) }
+        return removed
     }
 }

@@ -107,6 +107,10 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
         try writes.perform(.delete(namespace, key: key)) > 0
     }
 
+    public func deleteBatch(_ namespace: NamespaceID, keys: [[UInt8]]) throws(KVError) -> Int {
+        Int(try writes.perform(.deleteMany(namespace, keys: keys)))
+    }
+
     public func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int) throws(KVError) -> [StoredKey] {
         try withReader { (r) throws(KVError) -> [StoredKey] in
             let s: SQLiteStatement

@@ -1,59 +1,35 @@
 import KVCore
 import Testing
 
-@Suite("Conformance: bulk put")
+@Suite("Conformance: batch writes and deletes")
 struct BatchConformanceTests {
     @Test(arguments: Backend.allCases)
-    func putManyStoresEveryEntryWithItsOwnOptions(_ backend: Backend) throws {
+    func putManyWritesAllOrNothing(_ backend: Backend) throws {
         let t = try backend.makeStore()
         let kv = try t.namespace("batch")
-        try kv.put("old", "replaced")
-        try kv.putMany([
-            (key: Array("plain".utf8), value: Array("p".utf8), options: PutOptions()),
-            (key: Array("ttl".utf8), value: [0, 0xFF], options: PutOptions(expirationTtl: 60)),
-            (key: Array("meta".utf8), value: [], options: PutOptions(metadata: #"{"a":1}"#)),
-            (key: Array("old".utf8), value: Array("new".utf8), options: PutOptions(expiration: 1_700_000_100, metadata: "true")),
-        ])
-        #expect(try kv.getWithMetadata("plain") == KVEntry(value: Array("p".utf8), expiration: nil, metadata: nil))
-        #expect(try kv.getWithMetadata("ttl") == KVEntry(value: [0, 0xFF], expiration: 1_700_000_060, metadata: nil))
-        #expect(try kv.getWithMetadata("meta") == KVEntry(value: [], expiration: nil, metadata: #"{"a":1}"#))
-        #expect(try kv.getWithMetadata("old") == KVEntry(value: Array("new".utf8), expiration: 1_700_000_100, metadata: "true"))
-        #expect(try kv.list().keys.map(\.name) == ["meta", "old", "plain", "ttl"])
-    }
-
-    @Test(arguments: Backend.allCases)
-    func aKeyGivenTwiceInOneBatchKeepsItsLastEntry(_ backend: Backend) throws {
-        let t = try backend.makeStore()
-        let kv = try t.namespace("batch")
-        try kv.putMany([
-            (key: Array("k".utf8), value: Array("first".utf8), options: PutOptions(metadata: "1")),
-            (key: Array("other".utf8), value: Array("o".utf8), options: PutOptions()),
-            (key: Array("k".utf8), value: Array("last".utf8), options: PutOptions()),
-        ])
-        #expect(try kv.getWithMetadata("k") == KVEntry(value: Array("last".utf8), expiration: nil, metadata: nil))
-        #expect(try kv.list().keys.count == 2)
-    }
-
-    @Test(arguments: Backend.allCases)
-    func anInvalidEntryFailsTheWholeBatch(_ backend: Backend) throws {
-        let t = try backend.makeStore()
-        let kv = try t.namespace("batch")
-        expectKVError(.invalidKey, "entry 1: key exceeds 512 bytes") {
-            try kv.putMany([
-                (key: Array("good".utf8), value: Array("v".utf8), options: PutOptions()),
-                (key: [UInt8](repeating: 0x61, count: 513), value: Array("v".utf8), options: PutOptions()),
-            ])
+        var entries: [(key: [UInt8], value: [UInt8], options: PutOptions)] = (0..<500).map {
+            (Array("k\($0)".utf8), Array("v\($0)".utf8), PutOptions())
         }
-        #expect(try kv.get("good") == nil)
+        entries[321] = (Array(String(repeating: "x", count: 513).utf8), [], PutOptions())
+        expectKVError(.invalidKey, "entry 321: key exceeds 512 bytes (got 513)") { try kv.putMany(entries) }
+        #expect(try kv.list().keys.isEmpty)
+        entries[321] = (Array("k321".utf8), Array("v321".utf8), PutOptions(expirationTtl: 60, metadata: "[1]"))
+        try kv.putMany(entries)
+        #expect(try kv.list().keys.count == 500)
+        #expect(try kv.getWithMetadata("k321") == KVEntry(value: Array("v321".utf8), expiration: t.clock.nowSeconds() + 60, metadata: "[1]"))
     }
 
     @Test(arguments: Backend.allCases)
-    func aLargeBatchIsStoredWhole(_ backend: Backend) throws {
+    func deleteManyValidatesFirstAndCountsRemovals(_ backend: Backend) throws {
         let t = try backend.makeStore()
         let kv = try t.namespace("batch")
-        let entries = (0..<5000).map { (key: Array("k\($0)".utf8), value: Array("v\($0)".utf8), options: PutOptions()) }
-        try kv.putMany(entries)
-        #expect(try t.store.namespaces().first?.keyCount == 5000)
-        #expect(try kv.get("k4999")?.text == "v4999")
+        for i in 0..<10 { try kv.put("k\(i)", "v") }
+        expectKVError(.invalidKey, "key 2: key must not be empty") {
+            _ = try kv.deleteMany(keyBytes: [Array("k0".utf8), Array("k1".utf8), []])
+        }
+        #expect(try kv.list().keys.count == 10)
+        let removed = try kv.deleteMany(keyBytes: [Array("k0".utf8), Array("k1".utf8), Array("missing".utf8)])
+        #expect(removed == 2)
+        #expect(try kv.list().keys.map(\.name) == (2..<10).map { "k\($0)" })
     }
 }

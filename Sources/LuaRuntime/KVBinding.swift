@@ -1,0 +1,416 @@
+import CLuaShim
+import KVCore
+
+/// The `KV` global: `KV.namespace(name)` and the namespace methods. Each method converts
+/// Lua arguments into one KVCore call and the result or `KVError` back; every rule (key
+/// and value limits, expiration, list limits, cursors) lives in KVCore.
+enum KVBinding {
+    static let namespaceMetatable = "luat.KVNamespace"
+
+    static func install(_ L: LuaStatePointer) {
+        _ = luaL_newmetatable(L, namespaceMetatable)
+        lua_createtable(L, 0, 5)
+        for (name, fn) in [("get", kvGet), ("getWithMetadata", kvGetWithMetadata), ("put", kvPut),
+                           ("delete", kvDelete), ("list", kvList)] as [(String, luat_SwiftFunction)] {
+            LuaStack.pushFunction(L, fn)
+            LuaStack.setField(L, -2, name)
+        }
+        LuaStack.setField(L, -2, "__index")
+        LuaStack.pushFunction(L, kvNamespaceGC)
+        LuaStack.setField(L, -2, "__gc")
+        LuaStack.pushFunction(L, kvNamespaceToString)
+        LuaStack.setField(L, -2, "__tostring")
+        LuaStack.push(L, "KVNamespace")
+        LuaStack.setField(L, -2, "__name")
+        luat_pop(L, 1)
+
+        lua_createtable(L, 0, 1)
+        LuaStack.pushFunction(L, kvNamespace)
+        LuaStack.setField(L, -2, "namespace")
+        lua_setglobal(L, "KV")
+    }
+
+    /// The namespace behind the method's `self`, or the error that tells to use a colon.
+    static func namespace(_ L: LuaStatePointer, method: String, usage: String) throws(LuaError) -> KVNamespace {
+        guard let raw = luaL_testudata(L, 1, namespaceMetatable),
+              let box = raw.assumingMemoryBound(to: UnsafeRawPointer?.self).pointee else {
+            throw LuaError("call it as a method with a colon: kv:\(method)(\(usage)), not kv.\(method)(...)")
+        }
+        return Unmanaged<NamespaceBox>.fromOpaque(box).takeUnretainedValue().namespace
+    }
+
+    /// The key argument at `index`.
+    static func key(_ L: LuaStatePointer, _ index: Int32, name: String = "key") throws(LuaError) -> [UInt8] {
+        guard let bytes = LuaStack.bytes(L, index) else {
+            throw LuaError("\(name) must be a string, got \(LuaStack.typeName(L, index))")
+        }
+        return bytes
+    }
+
+    enum ReadType { case text, json, arrayBuffer }
+
+    static func readType(_ L: LuaStatePointer, _ index: Int32) throws(LuaError) -> ReadType {
+        let t = lua_type(L, index)
+        if t == LUA_TNIL || t == LUA_TNONE { return .text }
+        switch LuaStack.string(L, index) {
+        case "text": return .text
+        case "json": return .json
+        case "arrayBuffer": return .arrayBuffer
+        case let other?: throw LuaError("type must be \"text\", \"json\" or \"arrayBuffer\" (got \"\(other)\")")
+        case nil: throw LuaError("type must be \"text\", \"json\" or \"arrayBuffer\" (got a \(LuaStack.typeName(L, index)))")
+        }
+    }
+
+    /// Pushes a stored value as the requested type.
+    static func pushValue(_ L: LuaStatePointer, _ value: [UInt8], as type: ReadType, key: [UInt8]) throws(LuaError) {
+        switch type {
+        case .text, .arrayBuffer: LuaStack.push(L, value)
+        case .json:
+            do throws(LuaError) {
+                try LuaJSON.decode(L, value)
+            } catch {
+                throw LuaError("value of key \"\(String(decoding: key, as: UTF8.self))\" is not valid JSON: \(error.message)")
+            }
+        }
+    }
+
+    /// Pushes metadata JSON text as a Lua value.
+    static func pushMetadata(_ L: LuaStatePointer, _ text: String?) throws(LuaError) {
+        guard let text else { lua_pushnil(L); return }
+        try LuaJSON.decode(L, Array(text.utf8))
+    }
+
+    /// The keys of a bulk get: a sequence of 1–100 strings.
+    static func keyList(_ L: LuaStatePointer, _ index: Int32) throws(LuaError) -> [[UInt8]] {
+        let count = Int(lua_rawlen(L, index))
+        var keys: [[UInt8]] = []
+        keys.reserveCapacity(count)
+        for i in 0..<count {
+            lua_rawgeti(L, index, Int64(i + 1))
+            defer { luat_pop(L, 1) }
+            guard let bytes = LuaStack.bytes(L, -1) else {
+                throw LuaError("keys[\(i + 1)] must be a string, got \(LuaStack.typeName(L, -1))")
+            }
+            keys.append(bytes)
+        }
+        return keys
+    }
+
+    // MARK: options
+
+    /// Reads a table of named options, refusing unknown names (with a suggestion).
+    static func options(_ L: LuaStatePointer, _ index: Int32, known: [String],
+                        _ read: (String, Int32) throws(LuaError) -> Void) throws(LuaError) {
+        let t = lua_type(L, index)
+        if t == LUA_TNIL || t == LUA_TNONE { return }
+        guard t == LUA_TTABLE else { throw LuaError("options must be a table, got \(LuaStack.typeName(L, index))") }
+        let table = lua_absindex(L, index)
+        // First every name, so a typo is reported before any value is looked at.
+        lua_pushnil(L)
+        while lua_next(L, table) != 0 {
+            guard let name = LuaStack.string(L, -2) else {
+                let keyType = LuaStack.typeName(L, -2)
+                luat_pop(L, 2)
+                throw LuaError("options must be a table of named options (found a \(keyType) key)")
+            }
+            if !known.contains(name) {
+                luat_pop(L, 2)
+                var message = "unknown option \"\(name)\""
+                if let guess = OptionSuggestion.closest(to: name, in: known) { message += " (did you mean \"\(guess)\"?)" }
+                message += "; valid options are " + known.joined(separator: ", ")
+                throw LuaError(message)
+            }
+            luat_pop(L, 1)
+        }
+        for name in known {
+            LuaStack.getField(L, table, name)
+            defer { luat_pop(L, 1) }
+            if lua_type(L, -1) != LUA_TNIL { try read(name, lua_gettop(L)) }
+        }
+    }
+
+    static func number(_ L: LuaStatePointer, _ index: Int32, option: String) throws(LuaError) -> Double {
+        guard lua_type(L, index) == LUA_TNUMBER else {
+            throw LuaError("\(option) must be a number, got \(LuaStack.typeName(L, index))")
+        }
+        if lua_isinteger(L, index) != 0 { return Double(luat_tointeger(L, index)) }
+        return luat_tonumber(L, index)
+    }
+
+    static func putOptions(_ L: LuaStatePointer, _ index: Int32) throws(LuaError) -> PutOptions {
+        var result = PutOptions()
+        try options(L, index, known: ["expiration", "expirationTtl", "metadata"]) { (name, i) throws(LuaError) in
+            switch name {
+            case "metadata":
+                do throws(LuaError) {
+                    result.metadata = String(decoding: try LuaJSON.encode(L, at: i), as: UTF8.self)
+                } catch {
+                    throw LuaError("metadata cannot be encoded as JSON: \(error.message)")
+                }
+            default:
+                let seconds = try number(L, i, option: name)
+                do throws(KVError) {
+                    let value = try KVRules.seconds(fromNumber: seconds, option: name)
+                    if name == "expiration" { result.expiration = value } else { result.expirationTtl = value }
+                } catch {
+                    throw LuaError(error.message)
+                }
+            }
+        }
+        return result
+    }
+
+    static func listOptions(_ L: LuaStatePointer, _ index: Int32) throws(LuaError) -> ListOptions {
+        var result = ListOptions()
+        try options(L, index, known: ["prefix", "limit", "cursor"]) { (name, i) throws(LuaError) in
+            switch name {
+            case "limit":
+                let n = try number(L, i, option: "limit")
+                do throws(KVError) { result.limit = try KVRules.listLimit(fromNumber: n) } catch { throw LuaError(error.message) }
+            default:
+                guard let text = LuaStack.bytes(L, i) else {
+                    throw LuaError("\(name) must be a string, got \(LuaStack.typeName(L, i))")
+                }
+                let string = String(decoding: text, as: UTF8.self)
+                if name == "prefix" { result.prefix = string } else { result.cursor = string }
+            }
+        }
+        return result
+    }
+
+    /// The bytes `put` stores for the value at `index`.
+    static func valueBytes(_ L: LuaStatePointer, _ index: Int32) throws(LuaError) -> [UInt8] {
+        switch lua_type(L, index) {
+        case LUA_TSTRING: return LuaStack.bytes(L, index)!
+        case LUA_TNUMBER: return LuaStack.numberText(L, index)
+        case LUA_TTABLE:
+            do throws(LuaError) { return try LuaJSON.encode(L, at: index) } catch { throw LuaError("value cannot be encoded as JSON: \(error.message)") }
+        default:
+            throw LuaError("value must be a string or table, got \(LuaStack.typeName(L, index))")
+        }
+    }
+}
+
+/// Keeps a `KVNamespace` alive for the userdata that points at it; `__gc` releases it.
+final class NamespaceBox {
+    let namespace: KVNamespace
+    init(_ namespace: KVNamespace) { self.namespace = namespace }
+}
+
+/// Suggests the option a misspelt name meant: same letters ignoring case, or at most two edits away.
+enum OptionSuggestion {
+    static func closest(to name: String, in known: [String]) -> String? {
+        let lowered = lowercased(name)
+        var best: (String, Int)? = nil
+        for candidate in known {
+            let distance = editDistance(lowered, lowercased(candidate))
+            if distance <= 2, best == nil || distance < best!.1 { best = (candidate, distance) }
+        }
+        return best?.0
+    }
+
+    static func lowercased(_ text: String) -> [UInt8] {
+        text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
+    }
+
+    static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = previous
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}
+
+// MARK: Lua-callable functions (run through the C trampoline; they never raise themselves)
+
+private func fail(_ L: LuaStatePointer, _ method: String, _ error: LuaError) -> Int32 {
+    LuaStack.raise(L, "KV.\(method): " + error.message)
+}
+
+private func kvNamespace(_ L: LuaStatePointer?) -> Int32 {
+    let L = L!
+    guard let name = LuaStack.bytes(L, 1) else {
+        var message = "KV.namespace: name must be a string, got \(LuaStack.typeName(L, 1))"
+        if lua_type(L, 1) == LUA_TTABLE { message += " (call KV.namespace(name) with a dot)" }
+        return LuaStack.raise(L, message)
+    }
+    let namespace: KVNamespace
+    do throws(KVError) {
+        namespace = try LuaContext.current(L).store.namespace(bytes: name)
+    } catch {
+        return LuaStack.raise(L, "KV.namespace: " + error.message)
+    }
+    let slot = luat_newuserdata(L, MemoryLayout<UnsafeRawPointer?>.size)!
+        .assumingMemoryBound(to: UnsafeRawPointer?.self)
+    slot.pointee = UnsafeRawPointer(Unmanaged.passRetained(NamespaceBox(namespace)).toOpaque())
+    luaL_setmetatable(L, KVBinding.namespaceMetatable)
+    return 1
+}
+
+private func kvNamespaceGC(_ L: LuaStatePointer?) -> Int32 {
+    let L = L!
+    if let raw = luaL_testudata(L, 1, KVBinding.namespaceMetatable) {
+        let slot = raw.assumingMemoryBound(to: UnsafeRawPointer?.self)
+        if let box = slot.pointee {
+            slot.pointee = nil
+            Unmanaged<NamespaceBox>.fromOpaque(box).release()
+        }
+    }
+    return 0
+}
+
+private func kvNamespaceToString(_ L: LuaStatePointer?) -> Int32 {
+    let L = L!
+    if let raw = luaL_testudata(L, 1, KVBinding.namespaceMetatable),
+       let box = raw.assumingMemoryBound(to: UnsafeRawPointer?.self).pointee {
+        LuaStack.push(L, "KVNamespace(" + Unmanaged<NamespaceBox>.fromOpaque(box).takeUnretainedValue().namespace.name + ")")
+    } else {
+        LuaStack.push(L, "KVNamespace")
+    }
+    return 1
+}
+
+private func kvGet(_ L: LuaStatePointer?) -> Int32 {
+    let L = L!
+    do throws(LuaError) {
+        let ns = try KVBinding.namespace(L, method: "get", usage: "key, type?")
+        let type = try KVBinding.readType(L, 3)
+        if lua_type(L, 2) == LUA_TTABLE {
+            let keys = try KVBinding.keyList(L, 2)
+            let entries: [KVEntry?]
+            do throws(KVError) { entries = try ns.getMany(keyBytes: keys) } catch { throw LuaError(error.message) }
+            lua_createtable(L, 0, Int32(keys.count))
+            for (key, entry) in zip(keys, entries) {
+                guard let entry else { continue }
+                LuaStack.push(L, key)
+                try KVBinding.pushValue(L, entry.value, as: type, key: key)
+                lua_rawset(L, -3)
+            }
+            return 1
+        }
+        let key = try KVBinding.key(L, 2)
+        let value: [UInt8]?
+        do throws(KVError) { value = try ns.get(keyBytes: key) } catch { throw LuaError(error.message) }
+        guard let value else { lua_pushnil(L); return 1 }
+        try KVBinding.pushValue(L, value, as: type, key: key)
+        return 1
+    } catch {
+        return fail(L, "get", error)
+    }
+}
+
+private func kvGetWithMetadata(_ L: LuaStatePointer?) -> Int32 {
+    let L = L!
+    do throws(LuaError) {
+        let ns = try KVBinding.namespace(L, method: "getWithMetadata", usage: "key, type?")
+        let type = try KVBinding.readType(L, 3)
+        if lua_type(L, 2) == LUA_TTABLE {
+            let keys = try KVBinding.keyList(L, 2)
+            let entries: [KVEntry?]
+            do throws(KVError) { entries = try ns.getMany(keyBytes: keys) } catch { throw LuaError(error.message) }
+            lua_createtable(L, 0, Int32(keys.count))
+            for (key, entry) in zip(keys, entries) {
+                guard let entry else { continue }
+                LuaStack.push(L, key)
+                lua_createtable(L, 0, 3)
+                try KVBinding.pushValue(L, entry.value, as: type, key: key)
+                LuaStack.setField(L, -2, "value")
+                if let expiration = entry.expiration {
+                    lua_pushinteger(L, expiration)
+                    LuaStack.setField(L, -2, "expiration")
+                }
+                try KVBinding.pushMetadata(L, entry.metadata)
+                LuaStack.setField(L, -2, "metadata")
+                lua_rawset(L, -3)
+            }
+            return 1
+        }
+        let key = try KVBinding.key(L, 2)
+        let found: KVEntry?
+        do throws(KVError) { found = try ns.getWithMetadata(keyBytes: key) } catch { throw LuaError(error.message) }
+        guard let entry = found else {
+            lua_pushnil(L)
+            lua_pushnil(L)
+            return 2
+        }
+        try KVBinding.pushValue(L, entry.value, as: type, key: key)
+        lua_createtable(L, 0, 2)
+        if let expiration = entry.expiration {
+            lua_pushinteger(L, expiration)
+            LuaStack.setField(L, -2, "expiration")
+        }
+        try KVBinding.pushMetadata(L, entry.metadata)
+        LuaStack.setField(L, -2, "metadata")
+        return 2
+    } catch {
+        return fail(L, "getWithMetadata", error)
+    }
+}
+
+private func kvPut(_ L: LuaStatePointer?) -> Int32 {
+    let L = L!
+    do throws(LuaError) {
+        let ns = try KVBinding.namespace(L, method: "put", usage: "key, value, options?")
+        let key = try KVBinding.key(L, 2)
+        let value = try KVBinding.valueBytes(L, 3)
+        let options = try KVBinding.putOptions(L, 4)
+        do throws(KVError) { try ns.put(keyBytes: key, value, options) } catch { throw LuaError(error.message) }
+        return 0
+    } catch {
+        return fail(L, "put", error)
+    }
+}
+
+private func kvDelete(_ L: LuaStatePointer?) -> Int32 {
+    let L = L!
+    do throws(LuaError) {
+        let ns = try KVBinding.namespace(L, method: "delete", usage: "key")
+        let key = try KVBinding.key(L, 2)
+        do throws(KVError) { try ns.delete(keyBytes: key) } catch { throw LuaError(error.message) }
+        return 0
+    } catch {
+        return fail(L, "delete", error)
+    }
+}
+
+private func kvList(_ L: LuaStatePointer?) -> Int32 {
+    let L = L!
+    do throws(LuaError) {
+        let ns = try KVBinding.namespace(L, method: "list", usage: "options?")
+        let options = try KVBinding.listOptions(L, 2)
+        let page: ListResult
+        do throws(KVError) { page = try ns.list(options) } catch { throw LuaError(error.message) }
+        lua_createtable(L, 0, 3)
+        lua_createtable(L, Int32(clamping: page.keys.count), 0)
+        for (i, key) in page.keys.enumerated() {
+            lua_createtable(L, 0, 3)
+            LuaStack.push(L, key.name)
+            LuaStack.setField(L, -2, "name")
+            if let expiration = key.expiration {
+                lua_pushinteger(L, expiration)
+                LuaStack.setField(L, -2, "expiration")
+            }
+            try KVBinding.pushMetadata(L, key.metadata)
+            LuaStack.setField(L, -2, "metadata")
+            lua_rawseti(L, -2, Int64(i + 1))
+        }
+        LuaStack.setField(L, -2, "keys")
+        lua_pushboolean(L, page.listComplete ? 1 : 0)
+        LuaStack.setField(L, -2, "list_complete")
+        if let cursor = page.cursor {
+            LuaStack.push(L, cursor)
+            LuaStack.setField(L, -2, "cursor")
+        }
+        return 1
+    } catch {
+        return fail(L, "list", error)
+    }
+}
