@@ -5,7 +5,7 @@
 #
 # Prints one line on stdout, ready for `export`:
 #     LUAT_TEST_POSTGRES_URL=postgres://luat:luat@127.0.0.1:5432/luat_test
-# so CI does:  export "$(bash scripts/start-postgres.sh)"
+# so CI does:  pg_env=$(bash scripts/start-postgres.sh); export "$pg_env"
 # Progress goes to stderr.
 set -euo pipefail
 
