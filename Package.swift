@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "KVCore", targets: ["KVCore"]),
         .library(name: "KVSQLite", targets: ["KVSQLite"]),
+        .library(name: "KVPostgres", targets: ["KVPostgres"]),
         .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
         .library(name: "LuaHost", targets: ["LuaHost"]),
         .executable(name: "luat", targets: ["LuatCLI"]),
@@ -18,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Core KV semantics: validation, limits, expiration, cursors, JSON, in-memory storage.
@@ -26,8 +29,20 @@ let package = Package(
         // Debian's libsqlite3-dev, through pkg-config `sqlite3`.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "KVSQLite", dependencies: ["KVCore", "CSQLite"]),
+        // PostgreSQL storage, for several servers sharing one database (docs/postgres.md).
+        .target(
+            name: "KVPostgres",
+            dependencies: [
+                "KVCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A project on disk: luat.toml, its folders, and opening its store.
-        .target(name: "LuatProject", dependencies: ["KVCore", "KVSQLite", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "LuatProject", dependencies: ["KVCore", "KVSQLite", "KVPostgres", .product(name: "TOMLKit", package: "TOMLKit")]),
         // Debian's liblua5.4-dev, through pkg-config `lua5.4`. No Lua sources in the repository.
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
         // Shims for Lua's function-like macros and the trampoline that raises Lua errors
@@ -54,7 +69,15 @@ let package = Package(
             name: "LuatCLI",
             dependencies: ["KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "KVConformanceTests", dependencies: ["KVCore", "KVSQLite", "CSQLite"]),
+        .testTarget(
+            name: "KVConformanceTests",
+            dependencies: [
+                "KVCore", "KVSQLite", "CSQLite", "KVPostgres", "LuatProject",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "LuaHost", "LuatProject", "KVCore", "KVSQLite"]),
         // Runs the built `luat` binary as a real process against real data files.
         .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI", "KVCore", "KVSQLite"]),

@@ -13,6 +13,9 @@ public struct LuatConfig: Equatable, Sendable {
     public var libDir = "src/lib"
     /// `[routing] data_dir`, relative to the project root: the KV store is `<data_dir>/kv.db`.
     public var dataDir = ".luat/data"
+    /// `[kv] postgres_url`: keep the KV store in this PostgreSQL database instead of
+    /// `<data_dir>/kv.db` (see docs/postgres.md). `LUAT_KV_POSTGRES_URL` overrides it.
+    public var postgresURL: String? = nil
 
     public init() {}
 
@@ -40,6 +43,9 @@ public struct LuatConfig: Equatable, Sendable {
             if let v = try Self.string(routing, "routes_dir", "routing", file) { routesDir = v }
             if let v = try Self.string(routing, "lib_dir", "routing", file) { libDir = v }
             if let v = try Self.string(routing, "data_dir", "routing", file) { dataDir = v }
+        }
+        if let kv = try Self.section(table, "kv", file) {
+            if let v = try Self.string(kv, "postgres_url", "kv", file) { postgresURL = v.isEmpty ? nil : v }
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import KVCore
+import KVPostgres
 import KVSQLite
 
 /// A Luat project on disk: its root folder (the one holding `luat.toml`, or the folder
@@ -54,6 +55,15 @@ public struct LuatProject: Sendable {
         case dataDirectory(String)
         /// In memory, gone when the process ends (`--memory`).
         case memory
+        /// In the PostgreSQL database at this URL (`--postgres`).
+        case postgres(String)
+    }
+
+    /// The PostgreSQL URL the project's store uses by default: `LUAT_KV_POSTGRES_URL` when
+    /// set and not empty, else `[kv] postgres_url` of luat.toml; nil means SQLite.
+    public func postgresURL(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let url = environment["LUAT_KV_POSTGRES_URL"], !url.isEmpty { return url }
+        return config.postgresURL
     }
 
     /// Opens the project's KV store.
@@ -62,10 +72,13 @@ public struct LuatProject: Sendable {
         case .memory:
             return KVStore(storage: MemoryStorage(), clock: clock)
         case .projectDefault:
+            if let url = postgresURL() { return KVStore(storage: try PostgresStorage(url: url), clock: clock) }
             return KVStore(storage: try SQLiteStorage(dataDirectory: dataPath), clock: clock)
         case .dataDirectory(let folder):
             let absolute = Self.absolute(folder, relativeTo: FileManager.default.currentDirectoryPath)
             return KVStore(storage: try SQLiteStorage(dataDirectory: absolute), clock: clock)
+        case .postgres(let url):
+            return KVStore(storage: try PostgresStorage(url: url), clock: clock)
         }
     }
 

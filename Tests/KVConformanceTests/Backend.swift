@@ -1,5 +1,6 @@
 import Foundation
 import KVCore
+import KVPostgres
 import KVSQLite
 
 /// Every storage backend the conformance suite runs against. A new backend adds a case
@@ -7,6 +8,14 @@ import KVSQLite
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
     case sqlite
+    /// Runs only when `LUAT_TEST_POSTGRES_URL` is set (scripts/start-postgres.sh prints it);
+    /// `PostgresConfiguredInCITest` fails in CI when it is not.
+    case postgres
+
+    /// Every backend this run can test: PostgreSQL only when a server is configured.
+    static var allCases: [Backend] {
+        PostgresTestDatabase.url == nil ? [.memory, .sqlite] : [.memory, .sqlite, .postgres]
+    }
 
     var testDescription: String { rawValue }
 
@@ -19,6 +28,11 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             let folder = TemporaryFolder()
             let storage = try SQLiteStorage(dataDirectory: folder.path)
             return TestStore(store: KVStore(storage: storage, clock: clock), clock: clock, folder: folder)
+        case .postgres:
+            // A schema of its own per store, dropped when the TestStore is released.
+            let schema = try PostgresTestSchema()
+            let storage = try PostgresStorage(settings: schema.settings)
+            return TestStore(store: KVStore(storage: storage, clock: clock), clock: clock, folder: nil, resource: schema)
         }
     }
 }
@@ -28,11 +42,14 @@ final class TestStore: @unchecked Sendable {
     let store: KVStore
     let clock: ManualClock
     let folder: TemporaryFolder?
+    /// Anything else to release with the store (e.g. a PostgreSQL schema to drop).
+    let resource: AnyObject?
 
-    init(store: KVStore, clock: ManualClock, folder: TemporaryFolder?) {
+    init(store: KVStore, clock: ManualClock, folder: TemporaryFolder?, resource: AnyObject? = nil) {
         self.store = store
         self.clock = clock
         self.folder = folder
+        self.resource = resource
     }
 
     func namespace(_ name: String) throws -> KVNamespace { try store.namespace(name) }

@@ -1,0 +1,237 @@
+import KVCore
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// PostgreSQL storage: one database shared by any number of luat processes on any number
+/// of machines. Every write is committed before it returns and is seen at once by every
+/// later read through any `PostgresStorage` on the same database and schema.
+///
+/// The protocol is synchronous and PostgresNIO is not: calls borrow a connection from a
+/// small pool (see `PostgresPool`) and block the calling thread until PostgreSQL answers.
+/// Keys are `bytea`, which PostgreSQL compares as unsigned bytes (memcmp order), as
+/// `KVStorage` requires.
+public final class PostgresStorage: KVStorage, @unchecked Sendable {
+    public let settings: PostgresSettings
+
+    private let pool: PostgresPool
+    private let sql: Statements
+    private let cacheLock = KVLock()
+    private var namespaceIDs: [[UInt8]: NamespaceID] = [:]
+
+    /// Connects to the database at `url` (see `PostgresSettings` for its form), creating
+    /// the schema and its tables when missing. Fails with a `KVError.storage` naming the
+    /// host and port when the server cannot be reached.
+    public convenience init(url: String) throws(KVError) {
+        try self.init(settings: PostgresSettings(url: url))
+    }
+
+    /// Connects with `settings`. `group` runs the connections; by default a group of luat's
+    /// own (`PostgresStorage.eventLoopGroup`), never one an HTTP server runs handlers on:
+    /// a handler blocking in a KV call must not be the thread its answer has to arrive on.
+    public init(settings: PostgresSettings, group: any EventLoopGroup = PostgresStorage.eventLoopGroup) throws(KVError) {
+        try PostgresSettings.validateSchema(settings.schema)
+        self.settings = settings
+        pool = try PostgresPool(settings: settings, group: group)
+        sql = Statements(schema: PostgresSchema.quoted(settings.schema))
+        try pool.withConnection { (session) throws(KVError) in
+            try PostgresSchema.migrate(session, settings: settings)
+        }
+    }
+
+    deinit { pool.close() }
+
+    /// The event-loop threads of every `PostgresStorage` of the process unless told
+    /// otherwise: two threads, started on first use, living as long as the process.
+    public static let eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
+    /// Closes the pooled connections. Later calls fail; the storage need not be closed
+    /// before it is released.
+    public func close() { pool.close() }
+
+    // MARK: KVStorage
+
+    public func namespaceID(for name: [UInt8]) throws(KVError) -> NamespaceID {
+        if let id = cacheLock.withLock({ namespaceIDs[name] }) { return id }
+        var binds = PostgresBindings()
+        binds.append(ByteBuffer(bytes: name))
+        let id = try pool.withConnection(retry: true) { (session) throws(KVError) -> NamespaceID in
+            // Select first so that existing names do not use up sequence values; when two
+            // servers insert the same new name at once, the loser's insert returns nothing
+            // and its second select finds the winner's row.
+            for statement in [sql.selectNamespace, sql.insertNamespace, sql.selectNamespace] {
+                if let row = try session.query(statement, binds).rows.first {
+                    return try Self.int64(row, 0)
+                }
+            }
+            throw KVError.storage("PostgreSQL at \(settings.address): namespace row vanished")
+        }
+        cacheLock.withLock { namespaceIDs[name] = id }
+        return id
+    }
+
+    public func read(_ namespace: NamespaceID, key: [UInt8]) throws(KVError) -> StoredEntry? {
+        var binds = PostgresBindings()
+        binds.append(namespace)
+        binds.append(ByteBuffer(bytes: key))
+        let rows = try pool.withConnection(retry: true) { (session) throws(KVError) in try session.query(sql.read, binds).rows }
+        guard let row = rows.first else { return nil }
+        let cells = row.makeRandomAccess()
+        return StoredEntry(value: Self.bytes(cells[0]) ?? [], expiration: try Self.optionalInt64(cells[1]), metadata: Self.bytes(cells[2]))
+    }
+
+    public func write(_ namespace: NamespaceID, key: [UInt8], entry: StoredEntry) throws(KVError) {
+        var binds = PostgresBindings()
+        binds.append(namespace)
+        binds.append(ByteBuffer(bytes: key))
+        binds.append(ByteBuffer(bytes: entry.value))
+        binds.append(entry.expiration)
+        binds.append(entry.metadata.map { ByteBuffer(bytes: $0) })
+        try pool.withConnection(retry: true) { (session) throws(KVError) in _ = try session.query(sql.upsert, binds) }
+    }
+
+    /// One statement over arrays: atomic without an explicit transaction, one round trip
+    /// however many entries. A key given twice keeps its last entry, as sequential writes would.
+    public func writeBatch(_ namespace: NamespaceID, _ entries: [(key: [UInt8], entry: StoredEntry)]) throws(KVError) {
+        if entries.isEmpty { return }
+        if entries.count == 1 {
+            return try write(namespace, key: entries[0].key, entry: entries[0].entry)
+        }
+        var seen = Set<[UInt8]>()
+        var keys: [ByteBuffer] = [], values: [ByteBuffer] = [], expirations: [Int64] = [], hasExpiration: [Bool] = []
+        var metadata: [ByteBuffer] = [], hasMetadata: [Bool] = []
+        for item in entries.reversed() where seen.insert(item.key).inserted {
+            keys.append(ByteBuffer(bytes: item.key))
+            values.append(ByteBuffer(bytes: item.entry.value))
+            expirations.append(item.entry.expiration ?? 0)
+            hasExpiration.append(item.entry.expiration != nil)
+            metadata.append(ByteBuffer(bytes: item.entry.metadata ?? []))
+            hasMetadata.append(item.entry.metadata != nil)
+        }
+        var binds = PostgresBindings()
+        binds.append(namespace)
+        binds.append(keys)
+        binds.append(values)
+        binds.append(expirations)
+        binds.append(hasExpiration)
+        binds.append(metadata)
+        binds.append(hasMetadata)
+        try pool.withConnection(retry: true) { (session) throws(KVError) in _ = try session.query(sql.upsertMany, binds) }
+    }
+
+    @discardableResult
+    public func delete(_ namespace: NamespaceID, key: [UInt8]) throws(KVError) -> Bool {
+        var binds = PostgresBindings()
+        binds.append(namespace)
+        binds.append(ByteBuffer(bytes: key))
+        let result = try pool.withConnection { (session) throws(KVError) in try session.query(sql.delete, binds) }
+        return (result.metadata.rows ?? 0) > 0
+    }
+
+    /// One statement over an array of keys: atomic, one round trip.
+    public func deleteBatch(_ namespace: NamespaceID, keys: [[UInt8]]) throws(KVError) -> Int {
+        if keys.isEmpty { return 0 }
+        var binds = PostgresBindings()
+        binds.append(namespace)
+        binds.append(keys.map { ByteBuffer(bytes: $0) })
+        let result = try pool.withConnection { (session) throws(KVError) in try session.query(sql.deleteMany, binds) }
+        return result.metadata.rows ?? 0
+    }
+
+    public func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int) throws(KVError) -> [StoredKey] {
+        if limit <= 0 { return [] }
+        var binds = PostgresBindings()
+        binds.append(namespace)
+        binds.append(ByteBuffer(bytes: range.lower))
+        binds.append(Int64(limit))
+        if let upper = range.upper { binds.append(ByteBuffer(bytes: upper)) }
+        let statement: String
+        switch (range.lowerInclusive, range.upper != nil) {
+        case (true, true): statement = sql.scanFromBelow
+        case (true, false): statement = sql.scanFrom
+        case (false, true): statement = sql.scanAfterBelow
+        case (false, false): statement = sql.scanAfter
+        }
+        let rows = try pool.withConnection(retry: true) { (session) throws(KVError) in try session.query(statement, binds).rows }
+        var out: [StoredKey] = []
+        out.reserveCapacity(rows.count)
+        for row in rows {
+            let cells = row.makeRandomAccess()
+            out.append(StoredKey(key: Self.bytes(cells[0]) ?? [], expiration: try Self.optionalInt64(cells[1]), metadata: Self.bytes(cells[2])))
+        }
+        return out
+    }
+
+    public func purgeExpired(asOf now: Int64) throws(KVError) -> Int {
+        var binds = PostgresBindings()
+        binds.append(now)
+        let result = try pool.withConnection { (session) throws(KVError) in try session.query(sql.purge, binds) }
+        return result.metadata.rows ?? 0
+    }
+
+    public func namespaces() throws(KVError) -> [NamespaceSummary] {
+        let rows = try pool.withConnection(retry: true) { (session) throws(KVError) in try session.query(sql.namespaceCounts).rows }
+        var out: [NamespaceSummary] = []
+        for row in rows {
+            let cells = row.makeRandomAccess()
+            out.append(NamespaceSummary(name: Self.bytes(cells[0]) ?? [], keyCount: Int(try Self.int64(row, 1))))
+        }
+        return out
+    }
+
+    // MARK: decoding
+
+    private static func bytes(_ cell: PostgresCell) -> [UInt8]? {
+        cell.bytes.map { Array($0.readableBytesView) }
+    }
+
+    private static func optionalInt64(_ cell: PostgresCell) throws(KVError) -> Int64? {
+        guard cell.bytes != nil else { return nil }
+        do { return try cell.decode(Int64.self) } catch {
+            throw KVError.storage("PostgreSQL: column \(cell.columnName) is not a bigint")
+        }
+    }
+
+    private static func int64(_ row: PostgresRow, _ column: Int) throws(KVError) -> Int64 {
+        let cell = row.makeRandomAccess()[column]
+        guard let value = try optionalInt64(cell) else { throw KVError.storage("PostgreSQL: column \(cell.columnName) is null") }
+        return value
+    }
+}
+
+/// The SQL text of every statement, with the schema spliced in. Values are always bound
+/// parameters.
+struct Statements {
+    let read, upsert, upsertMany, delete, deleteMany, purge: String
+    let scanFrom, scanAfter, scanFromBelow, scanAfterBelow: String
+    let selectNamespace, insertNamespace, namespaceCounts: String
+
+    init(schema s: String) {
+        read = "SELECT value, expiration, metadata FROM \(s).entries WHERE namespace = $1 AND key = $2"
+        let update = """
+            ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,
+                expiration = excluded.expiration, metadata = excluded.metadata
+            """
+        upsert = "INSERT INTO \(s).entries (namespace, key, value, expiration, metadata) VALUES ($1, $2, $3, $4, $5) \(update)"
+        upsertMany = """
+            INSERT INTO \(s).entries (namespace, key, value, expiration, metadata)
+            SELECT $1, k, v, CASE WHEN he THEN e END, CASE WHEN hm THEN m END
+            FROM unnest($2::bytea[], $3::bytea[], $4::bigint[], $5::boolean[], $6::bytea[], $7::boolean[]) AS t(k, v, e, he, m, hm)
+            \(update)
+            """
+        delete = "DELETE FROM \(s).entries WHERE namespace = $1 AND key = $2"
+        deleteMany = "DELETE FROM \(s).entries WHERE namespace = $1 AND key = ANY($2::bytea[])"
+        purge = "DELETE FROM \(s).entries WHERE expiration <= $1"
+        let columns = "SELECT key, expiration, metadata FROM \(s).entries WHERE namespace = $1"
+        scanFrom = "\(columns) AND key >= $2 ORDER BY key LIMIT $3"
+        scanAfter = "\(columns) AND key > $2 ORDER BY key LIMIT $3"
+        scanFromBelow = "\(columns) AND key >= $2 AND key < $4 ORDER BY key LIMIT $3"
+        scanAfterBelow = "\(columns) AND key > $2 AND key < $4 ORDER BY key LIMIT $3"
+        selectNamespace = "SELECT id FROM \(s).namespaces WHERE name = $1"
+        insertNamespace = "INSERT INTO \(s).namespaces (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id"
+        namespaceCounts = """
+            SELECT n.name, count(*) FROM \(s).entries e JOIN \(s).namespaces n ON n.id = e.namespace
+            GROUP BY n.name ORDER BY n.name
+            """
+    }
+}
