@@ -51,7 +51,7 @@ public enum LuaRoutes {
                 var methods = Set<String>()
                 for method in perMethod.hash {
                     if case .string(let m) = method.key, case .function = method.value {
-                        methods.insert(String(decoding: m, as: UTF8.self).uppercased())
+                        methods.insert(ASCIICase.upper(String(decoding: m, as: UTF8.self)))
                     }
                 }
                 actions[name] = .methods(methods)

@@ -41,13 +41,11 @@ public struct RouteResponse: Sendable, Equatable {
 
     /// The first header named `name` (any case).
     public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first { $0.name.lowercased() == lower }?.value
+        headers.first { ASCIICase.equal($0.name, name) }?.value
     }
 
     private static func withDefault(_ headers: [(name: String, value: String)], _ name: String, _ value: String) -> [(name: String, value: String)] {
-        let lower = name.lowercased()
-        if headers.contains(where: { $0.name.lowercased() == lower }) { return headers }
+        if headers.contains(where: { ASCIICase.equal($0.name, name) }) { return headers }
         return [(name, value)] + headers
     }
 }

@@ -235,3 +235,13 @@ final class FakeEngine: RouteEngine {
         #expect(ScriptError(luaMessage: "m.lua:7x.lua:8: two") == ScriptError(message: "two", location: "m.lua:7x.lua:8"))
     }
 }
+
+@Suite struct ASCIICaseTests {
+    @Test func foldsASCIILettersOnly() {
+        #expect(ASCIICase.lower("Content-Type") == "content-type")
+        #expect(ASCIICase.upper("post") == "POST")
+        #expect(ASCIICase.lower("Ä-X") == "Ä-x")
+        #expect(ASCIICase.upper("already UP") == "ALREADY UP")
+        #expect(ASCIICase.equal("X-Cache", "x-cache") && !ASCIICase.equal("X-Cache", "X-Cach") && !ASCIICase.equal("a", "b"))
+    }
+}

@@ -74,11 +74,11 @@ struct RouteRequest {
             for member in members where member.value != .null && present.insert(member.key).inserted {
                 switch member.key {
                 case "method":
-                    if case .string(let m) = member.value, !m.isEmpty { method = m.uppercased() }
+                    if case .string(let m) = member.value, !m.isEmpty { method = ASCIICase.upper(m) }
                 case "headers":
                     var headers: [(String, LuaValue)] = []
                     if case .object(let pairs) = member.value {
-                        for pair in pairs { headers.append((pair.key.lowercased(), LuaRoutes.luaValue(pair.value))) }
+                        for pair in pairs { headers.append((ASCIICase.lower(pair.key), LuaRoutes.luaValue(pair.value))) }
                     }
                     fields.append(("headers", LuaRoutes.object(headers)))
                 default:
