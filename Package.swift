@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "KVPostgres", targets: ["KVPostgres"]),
         .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
         .library(name: "LuaHost", targets: ["LuaHost"]),
+        .library(name: "LuatRouting", targets: ["LuatRouting"]),
         .executable(name: "luat", targets: ["LuatCLI"]),
     ],
     dependencies: [
@@ -53,11 +54,16 @@ let package = Package(
         .target(name: "LuaRuntime", dependencies: ["KVCore", "CLuaShim"]),
         // Native glue: a LuaRuntime for a project on disk (file reading, paths from luat.toml).
         .target(name: "LuaHost", dependencies: ["LuaRuntime", "LuatProject", "KVCore"]),
+        // The rules that turn a route file's results into a response (endpoint methods, page
+        // load + layouts, actions, redirects, the 500 error), shared by `luat serve` and the
+        // WASM engine. Imports no Foundation and compiles under Embedded Swift (see
+        // scripts/check-embedded.sh).
+        .target(name: "LuatRouting", dependencies: ["KVCore", "LuaRuntime"]),
         // `luat serve`: file routes, request ctx, Lua state pool, HTTP on Hummingbird.
         .target(
             name: "LuatServer",
             dependencies: [
-                "KVCore", "LuatProject", "LuaRuntime", "LuaHost",
+                "KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatRouting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -81,6 +87,7 @@ let package = Package(
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "LuaHost", "LuatProject", "KVCore", "KVSQLite"]),
         // Runs the built `luat` binary as a real process against real data files.
         .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI", "KVCore", "KVSQLite"]),
-        .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatCLI", "KVCore"]),
+        .testTarget(name: "LuatRoutingTests", dependencies: ["LuatRouting", "LuaRuntime", "KVCore"]),
+        .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore"]),
     ]
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds wasm/out/luat.wasm: Lua 5.4 (C, from Debian's source package) + the KV core and the
-# Lua runtime (the same Swift sources as the native build, compiled with Embedded Swift) +
-# the WASM entry points in wasm/Sources/LuatWasm. Run from anywhere; rebuilds what changed.
+# Builds wasm/out/luat.wasm: Lua 5.4 (C, from Debian's source package) + the KV core, the
+# Lua runtime and the routing rules of `luat serve` (the same Swift sources as the native
+# build, compiled with Embedded Swift) + the WASM entry points in wasm/Sources/LuatWasm. Run from anywhere; rebuilds what changed.
 #
 #   bash wasm/build.sh            # build (installs missing Debian packages first)
 #   LUAT_SRC=/path bash wasm/build.sh   # take Sources/ from another checkout (for development)
@@ -101,7 +101,7 @@ module CLuaShim {
 }
 EOF
 
-# --- Swift: KVCore, LuaRuntime, LuatWasm (Embedded Swift, whole-module) ----------------------
+# --- Swift: KVCore, LuaRuntime, LuatRouting, LuatWasm (Embedded Swift, whole-module) ---------
 swiftflags=(-target wasm32-unknown-none-wasm -enable-experimental-feature Embedded -wmo -parse-as-library
             -Osize -Xfrontend -disable-stack-protector -Xcc -D__wasi__
             -Xcc -isystem -Xcc "$here/runtime/include" -Xcc -isystem -Xcc /usr/include/wasm32-wasi
@@ -123,7 +123,8 @@ compile_swift() { # module "upstream modules" sources...
 
 compile_swift KVCore "" "$src"/KVCore/*.swift
 compile_swift LuaRuntime "KVCore" "$src"/LuaRuntime/*.swift
-compile_swift LuatWasm "KVCore LuaRuntime" "$here"/Sources/LuatWasm/*.swift
+compile_swift LuatRouting "KVCore LuaRuntime" "$src"/LuatRouting/*.swift
+compile_swift LuatWasm "KVCore LuaRuntime LuatRouting" "$here"/Sources/LuatWasm/*.swift
 
 # --- link ------------------------------------------------------------------------------------
 exports=(luat_init luat_alloc luat_free luat_call luat_result_ptr luat_result_len)

@@ -6,6 +6,7 @@
 //   engine.run('print("hi") return 1 + 1');             // { output: 'hi\n', result: 2, ... }
 //   engine.executeApi(source, { method: 'GET' });        // { status, headers, body }
 //   engine.executeAction(source, { url: '/x?/delete' }); // { status, headers, body }
+//   engine.executeRoute({ page: 'src/routes/blog/+page.server.lua', layouts: [...] }, { method: 'GET' });
 //
 // Each engine is its own WebAssembly instance: its own Lua state and its own KV data, which
 // lasts as long as the engine (in a browser, until the page is left or reloaded).
@@ -309,14 +310,10 @@ export class Engine {
         return r;
     }
 
-    _route(kind, source, ctx, options, defaultMethod, defaultFile) {
-        const context = buildContext(ctx, defaultMethod);
-        if (kind === 'action' && !['POST', 'PUT', 'PATCH', 'DELETE'].includes(context.method)) context.method = 'POST';
-        if (kind === 'load' && context.method !== 'HEAD') context.method = 'GET';
+    _dispatch(route, sources, context, options) {
         const { meta, body, output } = this._call(OP_ROUTE, {
-            kind: kind === 'api' ? 'api' : 'page',
-            source: String(source),
-            file: options.file ?? defaultFile,
+            route,
+            sources,
             ctx: context,
             production: options.production ?? this._production,
         });
@@ -327,6 +324,32 @@ export class Engine {
             if (existing) headers[existing] += ', ' + value; else headers[name] = value;
         }
         return { status: meta.status, headers, body: decoder.decode(body), bodyBytes: body, output };
+    }
+
+    _route(kind, source, ctx, options, defaultMethod, defaultFile) {
+        const context = buildContext(ctx, defaultMethod);
+        if (kind === 'action' && !['POST', 'PUT', 'PATCH', 'DELETE'].includes(context.method)) context.method = 'POST';
+        if (kind === 'load' && context.method !== 'HEAD') context.method = 'GET';
+        const file = options.file ?? defaultFile;
+        const route = kind === 'api' ? { endpoint: file } : { page: file, layouts: options.layouts ?? [] };
+        return this._dispatch(route, { [file]: String(source) }, context, options);
+    }
+
+    /**
+     * Answers one request with route files the engine holds (`files` of `Engine.create`, or
+     * `writeFile`), as `luat serve` answers a matched route folder: its `+server.lua`
+     * (`endpoint`), its `+page.server.lua` (`page`) and the `+layout.server.lua` files on the
+     * way to it (`layouts`, outermost first), all paths under the project root. The method
+     * picks the function: the endpoint's, else the page's `load` (GET/HEAD, with the layouts'
+     * data merged under it) or its `actions` (`?/name`). Files are loaded once and kept until
+     * the next `writeFile`. Returns `{ status, headers, body, bodyBytes, output }`.
+     * @param {{ endpoint?: string, page?: string, layouts?: string[] }} route
+     * @param {object} [ctx] the request (see `buildContext`)
+     * @param {{ production?: boolean }} [options]
+     */
+    executeRoute(route, ctx = {}, options = {}) {
+        const files = { endpoint: route.endpoint ?? null, page: route.page ?? null, layouts: route.layouts ?? [] };
+        return this._dispatch(files, {}, buildContext(ctx, 'GET'), options);
     }
 
     /**
@@ -352,7 +375,10 @@ export class Engine {
         return this._route('action', source, ctx, options, 'POST', 'src/routes/+page.server.lua');
     }
 
-    /** Runs `load(ctx)` of a `+page.server.lua` source (a GET of the page): `{ status, headers, body }`. */
+    /**
+     * Runs `load(ctx)` of a `+page.server.lua` source (a GET of the page): `{ status, headers, body }`.
+     * `options.layouts` (paths of files the engine holds) merge their `load` data under the page's.
+     */
     executeLoad(source, ctx = {}, options = {}) {
         return this._route('load', source, ctx, options, 'GET', 'src/routes/+page.server.lua');
     }

@@ -2,6 +2,7 @@ import KVCore
 import LuaHost
 import LuaRuntime
 import LuatProject
+import LuatRouting
 
 /// A `RouteScriptEngine` over one `LuaRuntime`: each route file is loaded once into an
 /// environment of its own and kept; `require`d modules are cached by the runtime.
@@ -9,27 +10,13 @@ public final class LuaRouteEngine: RouteScriptEngine {
     public let runtime: LuaRuntime
     private var files: [String: (environment: LuaEnvironment, exports: RouteExports)] = [:]
 
-    /// The global the server calls route functions through: it gives `ctx.headers`
-    /// case-insensitive lookup, then calls the function.
-    static let invoker = "__luat_serve_call"
-    static let invokerSource = """
-        local lower, rawget, setmetatable, type = string.lower, rawget, setmetatable, type
-        local headers_mt = { __index = function(t, k)
-            if type(k) == "string" then return rawget(t, lower(k)) end
-        end }
-        \(invoker) = function(fn, ctx)
-            if type(ctx) == "table" and type(ctx.headers) == "table" then setmetatable(ctx.headers, headers_mt) end
-            return fn(ctx)
-        end
-        """
-
     /// A fresh Lua state for `project`. When the file `hooks` exists (by default
     /// `hooks.server.lua` next to the routes folder, i.e. `src/hooks.server.lua`) it runs
     /// first, in the shared globals: what it defines is visible to every route file.
     public init(project: LuatProject, store: KVStore, hooks: String? = nil) throws(ScriptError) {
         do {
             runtime = try LuaRuntime(project: project, store: store)
-            try runtime.run(source: Self.invokerSource, name: "[luat serve]")
+            try LuaRoutes.install(in: runtime)
             let hooks = hooks ?? Self.hooksFile(routesPath: project.routesPath)
             if DiskFileSource().readFile(atPath: hooks) != nil {
                 try runtime.run(file: hooks)
@@ -49,21 +36,7 @@ public final class LuaRouteEngine: RouteScriptEngine {
     }
 
     public func call(file: String, function: [String], ctx: RequestContext) throws(ScriptError) -> ScriptReturn {
-        let environment = try load(file).environment
-        let results: [LuaValue]
-        do {
-            results = try environment.call(path: function, arguments: [Self.luaValue(ctx)], through: Self.invoker)
-        } catch {
-            throw ScriptError(luaMessage: error.message)
-        }
-        let first = results.first ?? .nil
-        if case .nil = first { return .value(nil) }
-        do {
-            return .value(try LuaJSON.jsonValue(first))
-        } catch {
-            let name = runtime.resolver.display(file)
-            throw ScriptError(message: "\(function.joined(separator: ".")) returned a value that cannot be sent: \(error.message)", location: name)
-        }
+        try LuaRoutes.call(load(file).environment, function: function, ctx: Self.luaValue(ctx))
     }
 
     private func load(_ file: String) throws(ScriptError) -> (environment: LuaEnvironment, exports: RouteExports) {
@@ -74,32 +47,7 @@ public final class LuaRouteEngine: RouteScriptEngine {
         } catch {
             throw ScriptError(luaMessage: error.message)
         }
-        var exports = RouteExports()
-        for name in RouteDispatcher.endpointMethods + ["load"] where environment.hasFunction(name) {
-            exports.functions.insert(name)
-        }
-        if case .table(let table)? = try? environment.value("actions") {
-            var actions: [String: RouteExports.Action] = [:]
-            for entry in table.hash {
-                guard case .string(let key) = entry.key else { continue }
-                let name = String(decoding: key, as: UTF8.self)
-                switch entry.value {
-                case .function:
-                    actions[name] = .function
-                case .table(let perMethod):
-                    var methods = Set<String>()
-                    for method in perMethod.hash {
-                        if case .string(let m) = method.key, case .function = method.value {
-                            methods.insert(String(decoding: m, as: UTF8.self).uppercased())
-                        }
-                    }
-                    actions[name] = .methods(methods)
-                default:
-                    continue
-                }
-            }
-            exports.actions = actions
-        }
+        let exports = LuaRoutes.exports(of: environment)
         files[file] = (environment, exports)
         return (environment, exports)
     }
@@ -132,21 +80,7 @@ public final class LuaRouteEngine: RouteScriptEngine {
         return .table(LuaTable(fields))
     }
 
-    static func object(_ fields: [(String, LuaValue)]) -> LuaValue {
-        var table = LuaTable(fields)
-        table.jsonType = .object
-        return .table(table)
-    }
+    static func object(_ fields: [(String, LuaValue)]) -> LuaValue { LuaRoutes.object(fields) }
 
-    static func luaValue(_ value: JSONValue) -> LuaValue {
-        switch value {
-        case .null: return .jsonNull
-        case .bool(let b): return .boolean(b)
-        case .integer(let n): return .integer(n)
-        case .double(let d): return .number(d)
-        case .string(let s): return .string(s)
-        case .array(let items): return .table(LuaTable(array: items.map(luaValue), jsonType: .array))
-        case .object(let members): return object(members.map { ($0.key, luaValue($0.value)) })
-        }
-    }
+    static func luaValue(_ value: JSONValue) -> LuaValue { LuaRoutes.luaValue(value) }
 }

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Hummingbird
 import KVCore
+import LuatRouting
 import Logging
 import NIOCore
 import Synchronization

@@ -1,11 +1,12 @@
-// The browser demo (wasm/demo/index.html) in a real browser: Debian's Chromium, headless,
-// loads the page from a local static server on 127.0.0.1 and the rendered DOM is checked.
+// The browser demo (wasm/demo/index.html, running examples/blog) in a real browser: Debian's
+// Chromium, headless, loads the page from a local static server on 127.0.0.1 and the rendered
+// DOM is checked.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, assert } from './harness.mjs';
-import { startServer } from '../demo/serve.mjs';
+import { startServer, DEMO_PATH } from '../demo/serve.mjs';
 
 // Headless Chromium driven over the DevTools protocol on a pipe (fd 3 in, fd 4 out; messages
 // end with NUL): open the page, wait until it says it is ready (or failed), read its DOM.
@@ -59,27 +60,37 @@ if (!process.env.LUAT_SKIP_BROWSER) {
         const server = await startServer(0);
         const profile = await mkdtemp(path.join(tmpdir(), 'luat-chromium-'));
         try {
-            const url = `http://127.0.0.1:${server.address().port}/demo/index.html`;
-            const dom = await chromiumRenderedDom(url, profile);
+            const base = `http://127.0.0.1:${server.address().port}`;
+            const dom = await chromiumRenderedDom(`${base}${DEMO_PATH}index.html`, profile);
             const status = /<p id="status">([^<]*)<\/p>/.exec(dom)?.[1];
             assert.match(dom, /<body data-status="ready">/, `page status: ${status}`);
             assert.match(status, /^ready: /);
+            // The layout's data (examples/blog/src/routes/+layout.server.lua) reached the page.
+            assert.equal(/<span id="site">([^<]*)<\/span>/.exec(dom)?.[1], 'Luat Blog');
             const posts = dom.slice(dom.indexOf('<div id="posts">'), dom.indexOf('<h2>New post'));
             const titles = [...posts.matchAll(/<h3>([^<]*)<\/h3>/g)].map((m) => m[1]);
             assert.deepEqual(titles, ['Hello from WebAssembly (edited)', 'KV in the browser']);
             const log = /<pre id="log">([^<]*)<\/pre>/.exec(dom)[1].trim().split('\n');
+            const sessionLine = log.splice(log.length - 2, 1)[0];
+            assert.match(sessionLine, /^GET \/api\/session\/[0-9a-f]{32} → 200$/);
             assert.deepEqual(log, [
-                'POST /api/posts → 201 → /api/posts/hello-wasm',
-                'POST /api/posts → 201 → /api/posts/draft',
-                'POST /api/posts → 201 → /api/posts/kv-in-the-browser',
+                'POST /api/blog → 201 → /api/blog/hello-wasm',
+                'POST /api/blog → 201 → /api/blog/draft',
+                'POST /api/blog → 201 → /api/blog/kv-in-the-browser',
                 'GET /blog/hello-wasm/edit → 200',
                 'POST /blog/hello-wasm/edit → 200',
                 'POST /blog/draft/edit?/delete → 303 → /blog',
                 'POST /blog/missing/edit → 400',
-                'GET /api/cached-posts → 200 (X-Cache: MISS)',
-                'GET /api/cached-posts → 200 (X-Cache: HIT)',
-                'GET /api/posts → 200',
+                'GET /api/posts → 200 (X-Cache: MISS)',
+                'GET /api/posts → 200 (X-Cache: HIT)',
+                'POST /api/session → 201',
+                'GET /blog → 200',
             ]);
+            // The server gives the page only what it needs of the repository.
+            for (const [path, expected] of [['/examples/blog/src/lib/blog.lua', 200], ['/wasm/out/luat.wasm', 200],
+                ['/README.md', 404], ['/wasm/build.sh', 404], ['/.git/HEAD', 404], ['/wasm/demo/%2e%2e/%2e%2e/Package.swift', 404]]) {
+                assert.equal((await fetch(base + path)).status, expected, path);
+            }
         } finally {
             server.close();
             await rm(profile, { recursive: true, force: true });

@@ -1,21 +1,28 @@
-// The spec's examples as routes through executeApi / executeAction / executeLoad, and the
-// `+server.lua` / `+page.server.lua` response rules of `luat serve`.
-import { readFile } from 'node:fs/promises';
+// The example app of `luat serve` (examples/blog: the spec's session, cache and blog examples)
+// through the engine's executeRoute, and the `+server.lua` / `+page.server.lua` response rules
+// (LuatRouting, the same Swift as `luat serve`) through executeApi / executeAction / executeLoad.
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test, assert, Engine, manualClock, lua, keys, repoRoot, swiftMultilineStrings } from './harness.mjs';
-import { createApp } from '../demo/app.mjs';
+import { createApp, FILES } from '../demo/app.mjs';
 
-const appDir = path.join(repoRoot, 'wasm/demo/app');
+const appDir = path.join(repoRoot, 'examples/blog');
 const readText = (file) => readFile(path.join(appDir, file), 'utf8');
 const json = (r) => JSON.parse(r.body);
+const form = (fields) => ({ body: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
 
-test('the demo app carries the spec samples verbatim', async () => {
+test('the demo runs every Lua file of examples/blog', async () => {
+    const found = (await readdir(path.join(appDir, 'src'), { recursive: true }))
+        .filter((f) => f.endsWith('.lua')).map((f) => 'src/' + f.split(path.sep).join('/')).sort();
+    assert.deepEqual([...FILES].sort(), found);
+});
+
+test('the example app carries the spec samples verbatim', async () => {
     const S = swiftMultilineStrings('Tests/LuaRuntimeTests/SpecSamples.swift');
     assert.equal(await readText('src/lib/blog.lua'), S.blog + '\n');
     assert.equal(await readText('src/lib/session.lua'), S.session + '\n');
     assert.equal(await readText('src/routes/blog/[slug]/edit/+page.server.lua'), S.formActions + '\n');
-    const cached = await readText('src/routes/api/cached-posts/+server.lua');
-    assert.equal(cached.split('\n').slice(1).join('\n'), S.cachingRoute.split('\n').slice(1).join('\n') + '\n');
+    assert.equal(await readText('src/routes/api/posts/+server.lua'), S.cachingRoute + '\n');
 });
 
 test('session storage: create, get, expire after 24 hours, destroy', async () => {
@@ -25,95 +32,145 @@ test('session storage: create, get, expire after 24 hours, destroy', async () =>
     assert.equal(created.status, 201);
     const id = json(created).session_id;
     assert.match(id, /^[0-9a-f]{32}$/);
-    assert.equal(created.headers['Set-Cookie'], `session=${id}; HttpOnly; Path=/`);
+    assert.equal(created.headers['Set-Cookie'], `session=${id}; Path=/; HttpOnly; SameSite=Lax`);
 
-    const got = app.request('GET', `/api/session?id=${id}`);
+    const got = app.request('GET', `/api/session/${id}`);
     assert.equal(got.status, 200);
     assert.equal(json(got).user_id, 42);
     assert.equal(json(got).created, clock.seconds());
-    // headers are looked up case-insensitively
-    assert.equal(app.request('GET', '/api/session', { headers: { 'x-session-id': id } }).status, 200);
 
     clock.advance(86400);
-    assert.equal(app.request('GET', `/api/session?id=${id}`).status, 404);
+    const expired = app.request('GET', `/api/session/${id}`);
+    assert.equal(expired.status, 404);
+    assert.deepEqual(json(expired), { error: 'Session not found' });
 
-    const second = json(app.request('POST', '/api/session', { body: 'user_id=7', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } })).session_id;
-    assert.equal(json(app.request('GET', `/api/session?id=${second}`)).user_id, '7');
-    assert.equal(app.request('DELETE', `/api/session?id=${second}`).status, 204);
-    assert.equal(app.request('GET', `/api/session?id=${second}`).status, 404);
+    const second = json(app.request('POST', '/api/session', form({ user_id: '7' }))).session_id;
+    assert.notEqual(second, id);
+    assert.equal(json(app.request('GET', `/api/session/${second}`)).user_id, '7');
+    const destroyed = app.request('DELETE', `/api/session/${second}`);
+    assert.equal(destroyed.status, 204);
+    assert.equal(destroyed.body, '');
+    assert.equal(app.request('GET', `/api/session/${second}`).status, 404);
     assert.equal(app.request('POST', '/api/session', { body: {} }).status, 400);
 });
 
 test('caching API responses: MISS, HIT, MISS again after 5 minutes', async () => {
     const clock = manualClock();
     const app = await createApp(readText, { now: clock.now });
-    app.request('POST', '/api/posts', { body: { slug: 'hello', title: 'Hello', author: 'alice' } });
-    const first = app.request('GET', '/api/cached-posts');
+    app.request('POST', '/api/blog', { body: { slug: 'hello', title: 'Hello', author: 'alice' } });
+    const first = app.request('GET', '/api/posts');
     assert.equal(first.status, 200);
     assert.equal(first.headers['X-Cache'], 'MISS');
     assert.equal(first.headers['Content-Type'], 'application/json');
     assert.equal(json(first)[0].slug, 'hello');
-    const second = app.request('GET', '/api/cached-posts');
+    const second = app.request('GET', '/api/posts');
     assert.equal(second.headers['X-Cache'], 'HIT');
     assert.deepEqual(json(second), json(first));
+    // A new post is not seen until the entry expires.
+    app.request('POST', '/api/blog', { body: { slug: 'second' } });
     clock.advance(299);
-    assert.equal(app.request('GET', '/api/cached-posts').headers['X-Cache'], 'HIT');
+    const cached = app.request('GET', '/api/posts');
+    assert.equal(cached.headers['X-Cache'], 'HIT');
+    assert.equal(json(cached).length, 1);
     clock.advance(1);
-    assert.equal(app.request('GET', '/api/cached-posts').headers['X-Cache'], 'MISS');
+    const fresh = app.request('GET', '/api/posts');
+    assert.equal(fresh.headers['X-Cache'], 'MISS');
+    assert.equal(json(fresh).length, 2);
 });
 
 test('blog: create, list, get, update, delete through the API', async () => {
     const app = await createApp(readText);
-    assert.deepEqual(json(app.request('GET', '/api/posts')), []);
-    const created = app.request('POST', '/api/posts', { body: { slug: 'hello', title: 'Hello', content: 'Hi', author: 'alice' } });
+    assert.deepEqual(json(app.request('GET', '/api/blog')), []);
+    const created = app.request('POST', '/api/blog', form({ slug: 'hello', title: 'Hello', content: 'Body & more', author: 'alice' }));
     assert.equal(created.status, 201);
-    assert.equal(created.headers.Location, '/api/posts/hello');
-    assert.equal(app.request('POST', '/api/posts', { body: { slug: 'hello' } }).status, 409);
-    app.request('POST', '/api/posts', { body: { slug: 'second', title: 'Second', author: 'bob' } });
-    assert.deepEqual(json(app.request('GET', '/api/posts')).map((p) => p.slug), ['hello', 'second']);
-    assert.equal(json(app.request('GET', '/api/posts/hello')).title, 'Hello');
-    const updated = app.request('PUT', '/api/posts/hello', { body: { title: 'Hello again' } });
+    assert.equal(created.headers.Location, '/api/blog/hello');
+    assert.equal(json(created).content, 'Body & more');
+    assert.equal(app.request('POST', '/api/blog', { body: { slug: 'hello' } }).status, 409);
+    const bad = app.request('POST', '/api/blog', { body: { slug: '../x' } });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(json(bad), { error: 'slug must be letters, digits, - or _' });
+    app.request('POST', '/api/blog', { body: { slug: 'second', title: 'Second', author: 'bob' } });
+    assert.deepEqual(json(app.request('GET', '/api/blog')).map((p) => p.slug), ['hello', 'second']);
+    assert.equal(json(app.request('GET', '/api/blog/hello')).title, 'Hello');
+    const updated = app.request('PUT', '/api/blog/hello', { body: { title: 'Hello again' } });
     assert.equal(updated.status, 200);
     assert.equal(json(updated).title, 'Hello again');
-    assert.equal(json(updated).content, 'Hi');
-    assert.equal(app.request('PATCH', '/api/posts/nope', { body: { title: 'x' } }).status, 404);
-    assert.equal(app.request('DELETE', '/api/posts/second').status, 204);
-    assert.equal(app.request('GET', '/api/posts/second').status, 404);
+    assert.equal(json(updated).content, 'Body & more');
+    assert.equal(json(app.request('PATCH', '/api/blog/hello', { body: { content: 'Patched' } })).content, 'Patched');
+    assert.equal(app.request('PATCH', '/api/blog/nope', { body: { title: 'x' } }).status, 404);
+    const head = app.request('HEAD', '/api/blog/hello');
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+    const post = app.request('POST', '/api/blog/hello');
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.Allow, 'GET, HEAD, PUT, PATCH, DELETE');
+    assert.equal(app.request('DELETE', '/api/blog/second').status, 204);
+    assert.equal(app.request('GET', '/api/blog/second').status, 404);
     assert.deepEqual(keys(app.engine, 'blog'), ['post:hello']);
-    const bad = app.request('POST', '/api/posts', { body: { title: 'no slug' } });
-    assert.equal(bad.status, 400);
-    assert.deepEqual(json(bad), { error: 'slug is required' });
+    assert.equal(app.request('GET', '/nothing/here').status, 404);
 });
 
-test('blog edit page: load, default action, fail, delete action with redirect', async () => {
+test('pages: layout data merged under the page, load, actions, fail, redirect', async () => {
     const app = await createApp(readText);
-    app.request('POST', '/api/posts', { body: { slug: 'hello', title: 'Hello', content: 'Hi', author: 'alice' } });
+    const home = json(app.request('GET', '/'));
+    assert.equal(home.site, 'Luat Blog');
+    assert.match(home.message, /KV store examples/);
+    app.request('POST', '/api/blog', { body: { slug: 'hello', title: 'Hello', content: 'Hi', author: 'alice' } });
 
     const loaded = app.request('GET', '/blog/hello/edit');
     assert.equal(loaded.status, 200);
+    assert.deepEqual(Object.keys(json(loaded)), ['site', 'post']); // layout data first, page data over it
     assert.equal(json(loaded).post.title, 'Hello');
+    assert.equal(json(app.request('GET', '/blog/hello')).post.title, 'Hello');
     const missing = app.request('GET', '/blog/nope/edit');
     assert.equal(missing.status, 404);
-    assert.deepEqual(json(missing), { error: 'Post not found' });
+    assert.deepEqual(json(missing), { site: 'Luat Blog', error: 'Post not found' });
 
-    const saved = app.request('POST', '/blog/hello/edit', { body: 'title=New+title&content=Body', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const saved = app.request('POST', '/blog/hello/edit', form({ title: 'New title', content: 'Body' }));
     assert.equal(saved.status, 200);
     assert.deepEqual(json(saved), { saved: true });
-    assert.equal(json(app.request('GET', '/api/posts/hello')).title, 'New title');
+    assert.equal(json(app.request('GET', '/api/blog/hello')).title, 'New title');
 
     const failed = app.request('POST', '/blog/nope/edit', { body: { title: 'x' } });
     assert.equal(failed.status, 400);
     assert.deepEqual(json(failed), { error: 'Post not found' });
+
+    const unknown = app.request('POST', '/blog/hello/edit?/publish');
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(json(unknown), { error: "No action named 'publish'" });
+    const notAllowed = app.request('DELETE', '/blog');
+    assert.equal(notAllowed.status, 405);
+    assert.equal(notAllowed.headers.Allow, 'GET, HEAD');
 
     const deleted = app.request('POST', '/blog/hello/edit?/delete');
     assert.equal(deleted.status, 303);
     assert.equal(deleted.headers.Location, '/blog');
     assert.equal(deleted.body, '');
     assert.deepEqual(keys(app.engine, 'blog'), []);
+    assert.deepEqual(json(app.request('GET', '/blog')), { site: 'Luat Blog', posts: [] });
+});
 
-    const unknown = app.request('POST', '/blog/hello/edit?/publish');
-    assert.equal(unknown.status, 404);
-    assert.deepEqual(json(unknown), { error: "No action named 'publish'" });
+test('executeRoute: files load once per engine and again after writeFile', async () => {
+    const engine = await Engine.create({ files: {
+        'src/routes/+layout.server.lua': 'function load() return { from = "layout", n = 0 } end',
+        'src/routes/x/+page.server.lua': 'local loads = (loads or 0) + 1\nfunction load() return { n = loads } end',
+        'src/routes/x/+server.lua': 'function POST() return { status = 202 } end',
+    } });
+    const route = { endpoint: 'src/routes/x/+server.lua', page: 'src/routes/x/+page.server.lua', layouts: ['src/routes/+layout.server.lua'] };
+    assert.deepEqual(json(engine.executeRoute(route)), { from: 'layout', n: 1 });
+    assert.deepEqual(json(engine.executeRoute(route)), { from: 'layout', n: 1 });
+    assert.equal(engine.executeRoute(route, { method: 'POST' }).status, 202);
+    const del = engine.executeRoute(route, { method: 'DELETE' });
+    assert.equal(del.headers.Allow, 'POST, GET, HEAD');
+    engine.writeFile('src/routes/x/+page.server.lua', 'function load() return { n = "new" } end');
+    assert.deepEqual(json(engine.executeRoute(route)), { from: 'layout', n: 'new' });
+    assert.throws(() => engine.executeRoute({}), /needs an endpoint/);
+    const missing = engine.executeRoute({ endpoint: 'src/routes/none/+server.lua' });
+    assert.equal(missing.status, 500);
+    assert.equal(json(missing).message, 'cannot open src/routes/none/+server.lua');
+    // executeLoad with layouts the engine holds
+    const page = engine.executeLoad('function load() return { page = true } end', {}, { layouts: ['src/routes/+layout.server.lua'] });
+    assert.deepEqual(json(page), { from: 'layout', n: 0, page: true });
 });
 
 // The response rules, one by one -----------------------------------------------------------

@@ -1,6 +1,7 @@
 import CLuatHost
 import KVCore
 import LuaRuntime
+import LuatRouting
 
 /// The KV store's clock in WASM: asks the host (JavaScript's `Date.now()`, or the clock the
 /// engine was created with) through the `luat.now_ms` import.
@@ -20,13 +21,15 @@ final class WasmEngine {
     let files: MemoryFileSource
     let store: KVStore
     let runtime: LuaRuntime
+    /// Route files loaded into environments of their own (LuatRouting's `RouteEngine`).
+    let routes: LuaRouteFiles
 
     init() throws(LuaError) {
         files = MemoryFileSource()
         store = KVStore(storage: MemoryStorage(), clock: HostClock())
         // print: nil keeps Lua's own print (stdout), which the host captures with io.write's output.
         runtime = try LuaRuntime(store: store, projectRoot: WasmEngine.projectRoot, libDirectory: "src/lib", files: files)
-        try runtime.run(source: routeGlueSource, name: "[luat wasm]")
+        routes = try LuaRouteFiles(runtime: runtime)
     }
 
     /// `engine.run(source)`: runs `source` in the global environment; the results or the error.
@@ -42,20 +45,31 @@ final class WasmEngine {
         }
     }
 
-    /// `engine.executeApi` / `executeAction` / `executeLoad`: the request goes to the Lua glue
-    /// as JSON; the answer is the status, the headers (JSON pairs) and the body bytes.
+    /// `engine.executeRoute` / `executeApi` / `executeAction` / `executeLoad`: answers the
+    /// request (see `RouteRequest`) with LuatRouting's dispatcher, as `luat serve` would; the
+    /// answer is the status, the headers (JSON pairs) and the body bytes. Route files named
+    /// by path are loaded once and kept until `writeFile`; inline sources load afresh each call.
     func route(_ requestBytes: [UInt8]) -> (meta: JSONValue, body: [UInt8]) {
-        do throws(LuaError) {
-            let results = try runtime.run(source: routeCallSource, name: "[luat wasm route]", arguments: [.string(requestBytes)])
-            guard results.count == 3, let status = results[0].intValue,
-                  case .string(let headerText) = results[1], case .string(let body) = results[2] else {
-                return (Self.failure("route: unexpected answer from the dispatcher"), [])
+        let request: RouteRequest
+        do throws(JSONError) {
+            let json = try JSONValue.parse(requestBytes)
+            do throws(RouteRequest.Invalid) {
+                request = try RouteRequest(json)
+            } catch {
+                return (Self.failure(error.message), [])
             }
-            let headers = (try? JSONValue.parse(headerText)) ?? .array([])
-            return (.object([("status", .integer(status)), ("headers", headers)]), body)
         } catch {
-            return (Self.failure(error), [])
+            return (Self.failure("bad request: " + error.message), [])
         }
+        routes.inlineSources = request.sources
+        defer { routes.inlineSources = [:] }
+        var response = RouteDispatcher(production: request.production)
+            .respond(files: request.files, method: request.method, action: request.action, ctx: request.ctx, engine: routes)
+        // HEAD: the GET answer without its body (the host has no Content-Length to keep).
+        if request.method == "HEAD" { response.body = [] }
+        var headers: [JSONValue] = []
+        for header in response.headers { headers.append(.array([.string(header.name), .string(header.value)])) }
+        return (.object([("status", .integer(Int64(response.status))), ("headers", .array(headers))]), response.body)
     }
 
     /// `engine.writeFile(path, source)`: adds or replaces a file under the project root.
@@ -64,6 +78,7 @@ final class WasmEngine {
             return Self.failure("writeFile: path and source must be strings")
         }
         files.files[LuaPath.join(WasmEngine.projectRoot, path)] = Array(source.utf8)
+        routes.invalidate()  // route files load again (modules already `require`d stay)
         return .object([])
     }
 

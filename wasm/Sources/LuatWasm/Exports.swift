@@ -8,7 +8,7 @@ import LuaRuntime
 //
 //     [UInt32 little-endian: length of the JSON part] [JSON part] [body bytes]
 //
-// Operations of `luat_call`: 1 run, 2 route (executeApi / executeAction / executeLoad),
+// Operations of `luat_call`: 1 run, 2 route (executeRoute / executeApi / executeAction / executeLoad),
 // 3 writeFile. Lua's stdout and stderr reach the host through WASI `fd_write`.
 
 nonisolated(unsafe) var engine: WasmEngine? = nil

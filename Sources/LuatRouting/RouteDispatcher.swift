@@ -1,13 +1,27 @@
 import KVCore
 
-/// Runs one request against one route with one Lua state: picks the function (`+server.lua`
-/// method, page `load` with its layouts, or a form action) and turns what it returns into
-/// a response. Runs on a worker thread, never an event loop.
+/// The rules of `luat serve` (issue 4) that turn one request and a route's files into a
+/// response, shared by the native server and the WASM engine:
+///
+/// - `+server.lua`: the global function named after the method (`GET`, `POST`, …); `HEAD`
+///   falls back to `GET` (the host drops the body); a method the file does not export is 405
+///   with `Allow`.
+/// - `+page.server.lua`: GET/HEAD run every layout's `load`, outermost first, then the page's,
+///   merged (later keys win); POST/PUT/PATCH/DELETE run `actions[name]` (`?/name`, else
+///   `default`), a function or a table of per-method functions.
+/// - What a function returns becomes a response (see `endpointResponse`, `pageResponse`).
+/// - A Lua error is a 500 JSON error: message and `file:line` in development, a generic
+///   message in production.
+///
+/// It never touches Lua itself: an engine (`RouteEngine`) says what a file defines and runs
+/// its functions. Runs on the engine's thread (a worker thread in `luat serve`).
 public struct RouteDispatcher: Sendable {
     /// Methods a `+server.lua` can export.
     public static let endpointMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     /// Methods a page's actions answer.
     public static let actionMethods = ["POST", "PUT", "PATCH", "DELETE"]
+    /// The functions an engine looks for in a route file's environment.
+    public static let routeFunctions = endpointMethods + ["load"]
 
     /// Hide Lua error details from clients.
     public var production: Bool
@@ -19,9 +33,12 @@ public struct RouteDispatcher: Sendable {
         self.logError = logError
     }
 
-    public func respond(route: Route, ctx: RequestContext, engine: RouteScriptEngine) -> RouteResponse {
-        do {
-            return try dispatch(route: route, ctx: ctx, engine: engine)
+    /// Answers one request: `method` (upper case) and `action` (the `?/name`, if any) choose
+    /// the function; `ctx` is passed to it as is.
+    public func respond<Engine: RouteEngine>(files: RouteFiles, method: String, action: String?,
+                                             ctx: Engine.Context, engine: Engine) -> RouteResponse {
+        do throws(ScriptError) {
+            return try dispatch(files: files, method: method, action: action, ctx: ctx, engine: engine)
         } catch {
             return failure(error)
         }
@@ -37,12 +54,12 @@ public struct RouteDispatcher: Sendable {
         return .json(.object(members), status: 500)
     }
 
-    private func dispatch(route: Route, ctx: RequestContext, engine: RouteScriptEngine) throws(ScriptError) -> RouteResponse {
-        let method = ctx.method
+    private func dispatch<Engine: RouteEngine>(files: RouteFiles, method: String, action: String?,
+                                               ctx: Engine.Context, engine: Engine) throws(ScriptError) -> RouteResponse {
         let isHead = method == "HEAD"
         var allow: [String] = []
 
-        if let endpoint = route.endpoint {
+        if let endpoint = files.endpoint {
             let exports = try engine.exports(of: endpoint)
             let available = Self.endpointMethods.filter { exports.functions.contains($0) || ($0 == "HEAD" && exports.functions.contains("GET")) }
             allow += available
@@ -55,26 +72,26 @@ public struct RouteDispatcher: Sendable {
             }
         }
 
-        if let page = route.page {
+        if let page = files.page {
             let exports = try engine.exports(of: page)
             allow += ["GET", "HEAD"]
             if method == "GET" || isHead {
-                return try load(page: page, exports: exports, route: route, ctx: ctx, engine: engine)
+                return try load(page: page, exports: exports, layouts: files.layouts, ctx: ctx, engine: engine)
             }
             if let actions = exports.actions {
                 allow += Self.actionMethods
                 if Self.actionMethods.contains(method) {
-                    let name = ctx.action ?? "default"
+                    let name = action ?? "default"
                     switch actions[name] {
                     case nil:
-                        return .error(404, "No action named '\(name)'")
+                        return .error(404, "No action named '" + name + "'")
                     case .function:
                         return Self.pageResponse(try engine.call(file: page, function: ["actions", name], ctx: ctx))
                     case .methods(let methods):
                         if methods.contains(method) {
                             return Self.pageResponse(try engine.call(file: page, function: ["actions", name, method], ctx: ctx))
                         }
-                        let allowed = Self.actionMethods.filter(methods.contains)
+                        let allowed = Self.actionMethods.filter { methods.contains($0) }
                         return .error(405, "Method Not Allowed", headers: [("Allow", (["GET", "HEAD"] + allowed).joined(separator: ", "))])
                     }
                 }
@@ -88,10 +105,11 @@ public struct RouteDispatcher: Sendable {
 
     /// GET of a page: every layout's `load` on the way, outermost first, then the page's;
     /// later keys win. The first redirect or failure answers at once.
-    private func load(page: String, exports: RouteExports, route: Route, ctx: RequestContext, engine: RouteScriptEngine) throws(ScriptError) -> RouteResponse {
+    private func load<Engine: RouteEngine>(page: String, exports: RouteExports, layouts: [String],
+                                           ctx: Engine.Context, engine: Engine) throws(ScriptError) -> RouteResponse {
         var merged = PageData()
         var files: [(String, Bool)] = []
-        for layout in route.layouts { files.append((layout, try engine.exports(of: layout).functions.contains("load"))) }
+        for layout in layouts { files.append((layout, try engine.exports(of: layout).functions.contains("load"))) }
         files.append((page, exports.functions.contains("load")))
         for (file, hasLoad) in files where hasLoad {
             let result = try engine.call(file: file, function: ["load"], ctx: ctx)
@@ -106,7 +124,7 @@ public struct RouteDispatcher: Sendable {
 
     /// A `+server.lua` result: `{ status, body, headers }` (or `redirect`); a string is a
     /// text body; another table with none of those keys is a JSON body.
-    static func endpointResponse(_ result: ScriptReturn) -> RouteResponse {
+    public static func endpointResponse(_ result: ScriptReturn) -> RouteResponse {
         switch result {
         case .failure(let status, let data):
             return data.map { bodyResponse($0, status: status, headers: []) } ?? RouteResponse(status: status)
@@ -137,7 +155,7 @@ public struct RouteDispatcher: Sendable {
 
     /// A page `load` or action result: `redirect`, `status` and `headers` keys steer the
     /// response; the other keys are the JSON body.
-    static func pageResponse(_ result: ScriptReturn) -> RouteResponse {
+    public static func pageResponse(_ result: ScriptReturn) -> RouteResponse {
         PageData(result).response()
     }
 

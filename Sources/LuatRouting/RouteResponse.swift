@@ -1,6 +1,9 @@
 import KVCore
 
-/// A response before it becomes HTTP: status, headers in order, body bytes.
+/// A response before it becomes HTTP: status, headers in order, body bytes. `luat serve`
+/// writes it with Hummingbird; the WASM engine hands it to JavaScript. For HEAD the
+/// dispatcher still computes the GET body (its length is the Content-Length): the host
+/// sends no body.
 public struct RouteResponse: Sendable, Equatable {
     public var status: Int
     public var headers: [(name: String, value: String)]
@@ -8,7 +11,7 @@ public struct RouteResponse: Sendable, Equatable {
 
     public static func == (a: RouteResponse, b: RouteResponse) -> Bool {
         a.status == b.status && a.body == b.body
-            && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
+            && a.headers.elementsEqual(b.headers) { $0.name == $1.name && $0.value == $1.value }
     }
 
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
@@ -36,14 +39,13 @@ public struct RouteResponse: Sendable, Equatable {
         return .json(.object(members), status: status, headers: headers)
     }
 
-    func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first { $0.name.lowercased() == lower }?.value
+    /// The first header named `name` (any case).
+    public func header(_ name: String) -> String? {
+        headers.first { ASCIICase.equal($0.name, name) }?.value
     }
 
     private static func withDefault(_ headers: [(name: String, value: String)], _ name: String, _ value: String) -> [(name: String, value: String)] {
-        let lower = name.lowercased()
-        if headers.contains(where: { $0.name.lowercased() == lower }) { return headers }
+        if headers.contains(where: { ASCIICase.equal($0.name, name) }) { return headers }
         return [(name, value)] + headers
     }
 }
