@@ -120,6 +120,13 @@ func monotonicNanoseconds() -> UInt64 {
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
+/// Processor time of this process (all threads, user + system).
+func processorNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
 /// Resident memory of this process in kilobytes, from /proc/self/statm.
 func residentKilobytes() -> Int {
     guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
@@ -128,17 +135,49 @@ func residentKilobytes() -> Int {
     return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1024
 }
 
-/// Runs `body(thread)` on `count` threads at once and returns when all have finished.
-func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    let group = DispatchGroup()
-    for t in 0..<count {
-        group.enter()
-        let thread = Thread {
-            body(t)
-            group.leave()
+/// A fixed set of threads that run one round of work together: `run` releases them all at
+/// once (they are already started and waiting) and returns when every one has finished, so a
+/// round measures concurrent writers, not thread start-up.
+final class WorkerPool: @unchecked Sendable {
+    let count: Int
+    private let condition = NSCondition()
+    private var round = 0
+    private var remaining = 0
+    private var body: ((Int) -> Void)?
+
+    init(count: Int) {
+        self.count = count
+        for t in 0..<count {
+            let thread = Thread { [unowned self] in self.work(t) }
+            thread.stackSize = 1 << 20
+            thread.start()
         }
-        thread.stackSize = 1 << 20
-        thread.start()
     }
-    group.wait()
+
+    private func work(_ t: Int) {
+        var seen = 0
+        while true {
+            condition.lock()
+            while round == seen { condition.wait() }
+            seen = round
+            let body = self.body!
+            condition.unlock()
+            body(t)
+            condition.lock()
+            remaining -= 1
+            if remaining == 0 { condition.broadcast() }
+            condition.unlock()
+        }
+    }
+
+    func run(_ body: @escaping (Int) -> Void) {
+        condition.lock()
+        self.body = body
+        remaining = count
+        round += 1
+        condition.broadcast()
+        while remaining > 0 { condition.wait() }
+        self.body = nil
+        condition.unlock()
+    }
 }

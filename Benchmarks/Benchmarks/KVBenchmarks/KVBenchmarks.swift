@@ -11,12 +11,16 @@ import LuaRuntime
 // (operations in one iteration divided by that iteration's time).
 
 let opsPerSecond = BenchmarkMetric.custom("ops_per_s", polarity: .prefersLarger, useScalingFactor: false)
+/// Processor time (user + system, all threads) per operation: steadier than wall time on a
+/// shared machine, and what a server pays per request.
+let cpuPerOperation = BenchmarkMetric.custom("cpu_ns_per_op", polarity: .prefersSmaller, useScalingFactor: false)
 
 func configuration(warmup: Int = 2, maxIterations: Int = 1_000_000, setup: (() -> Void)? = nil,
-                   metrics: [BenchmarkMetric] = [.wallClock, opsPerSecond]) -> Benchmark.Configuration {
+                   metrics: [BenchmarkMetric] = [.wallClock, opsPerSecond, cpuPerOperation]) -> Benchmark.Configuration {
     Benchmark.Configuration(
         metrics: metrics,
         timeUnits: .microseconds,
+        units: [opsPerSecond: .count, cpuPerOperation: .count],
         warmupIterations: Settings.smoke ? 0 : warmup,
         maxDuration: .seconds(Settings.seconds),
         maxIterations: Settings.smoke ? 1 : maxIterations,
@@ -27,10 +31,13 @@ func configuration(warmup: Int = 2, maxIterations: Int = 1_000_000, setup: (() -
 /// Times `body`, which performs `operations` operations, and records the rate.
 @inline(__always)
 func timed(_ benchmark: Benchmark, operations: Int, _ body: () -> Void) {
+    let cpuStart = processorNanoseconds()
     let start = monotonicNanoseconds()
     body()
     let elapsed = max(monotonicNanoseconds() - start, 1)
+    let cpu = processorNanoseconds() - cpuStart
     benchmark.measurement(opsPerSecond, Int(Double(operations) * 1e9 / Double(elapsed)))
+    benchmark.measurement(cpuPerOperation, Int(cpu / UInt64(operations)))
 }
 
 // MARK: shared state (built once, in each benchmark's setup)
@@ -134,6 +141,7 @@ func setUpDepth() {
 // MARK: group commit
 
 let writers = 64
+let pool = WorkerPool(count: writers)
 let rowsPerWriter = 125 // 64 × 125 = 8,000 rows, eight raw transactions of 1,000
 
 /// Keys for one round of 8,000 random writes, as 64 slices of 125.
@@ -242,7 +250,7 @@ let benchmarks: @Sendable () -> Void = {
         let round = randomRound(&roundRandom)
         let ns = ours.namespace
         timed(benchmark, operations: writers * rowsPerWriter) {
-            onThreads(writers) { t in
+            pool.run { t in
                 for key in round[t] { try! ns.put(keyBytes: key, fixedValue) }
             }
         }
@@ -274,7 +282,7 @@ let benchmarks: @Sendable () -> Void = {
     })) { benchmark in
         let ns = sequentialOurs!.namespace, counter = sequentialOurs!.counter
         timed(benchmark, operations: writers * rowsPerWriter) {
-            onThreads(writers) { _ in
+            pool.run { _ in
                 for _ in 0..<rowsPerWriter { try! ns.put(keyBytes: sequentialKey(counter.take()), fixedValue) }
             }
         }
