@@ -14,6 +14,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Core KV semantics: validation, limits, expiration, cursors, JSON, in-memory storage.
@@ -34,13 +38,26 @@ let package = Package(
         .target(name: "LuaRuntime", dependencies: ["KVCore", "CLuaShim"]),
         // Native glue: a LuaRuntime for a project on disk (file reading, paths from luat.toml).
         .target(name: "LuaHost", dependencies: ["LuaRuntime", "LuatProject", "KVCore"]),
+        // `luat serve`: file routes, request ctx, Lua state pool, HTTP on Hummingbird.
+        .target(
+            name: "LuatServer",
+            dependencies: [
+                "KVCore", "LuatProject", "LuaRuntime", "LuaHost",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "LuatCLI",
-            dependencies: ["KVCore", "LuatProject", "LuaRuntime", "LuaHost", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "KVConformanceTests", dependencies: ["KVCore", "KVSQLite", "CSQLite"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "LuaHost", "LuatProject", "KVCore", "KVSQLite"]),
         // Runs the built `luat` binary as a real process against real data files.
         .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI", "KVCore", "KVSQLite"]),
+        .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatCLI", "KVCore"]),
     ]
 )

@@ -161,9 +161,9 @@ public final class LuaRuntime: @unchecked Sendable {
 
     /// Calls the function on top of the stack with `arguments` in protected mode with the
     /// traceback handler, and returns its results (the stack is left as it was below the function).
-    func callFunctionOnTop(_ arguments: [LuaValue]) throws(LuaError) -> [LuaValue] {
+    func callFunctionOnTop(_ arguments: [LuaValue], leadingArguments: Int32 = 0) throws(LuaError) -> [LuaValue] {
         let L = state
-        let function = lua_gettop(L)
+        let function = lua_gettop(L) - leadingArguments
         lua_getfield(L, LuaStack.registry, messageHandlerKey)
         lua_rotate(L, function, 1) // handler below the function
         let handler = function
@@ -176,7 +176,7 @@ public final class LuaRuntime: @unchecked Sendable {
                 throw error
             }
         }
-        let status = luat_pcall(L, Int32(arguments.count), LUA_MULTRET, handler)
+        let status = luat_pcall(L, Int32(arguments.count) + leadingArguments, LUA_MULTRET, handler)
         if status != LUA_OK {
             let text = LuaStack.string(L, -1) ?? "(error object is not a string)"
             lua_settop(L, handler - 1)
@@ -295,5 +295,26 @@ public final class LuaEnvironment: @unchecked Sendable {
             throw LuaError("\(runtime.resolver.display(self.path)) does not define a function \(path.joined(separator: "."))")
         }
         return try runtime.callFunctionOnTop(arguments)
+    }
+
+    /// Like `call(path:arguments:)`, but calls the global function `wrapper` with the
+    /// file's function first and then `arguments`: `wrapper(fn, ...)`. A host uses it to
+    /// prepare arguments in Lua before the call (e.g. give a table a metatable).
+    @discardableResult
+    public func call(path: [String], arguments: [LuaValue], through wrapper: String) throws(LuaError) -> [LuaValue] {
+        let L = runtime.state
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        lua_rawgeti(L, LuaStack.registry, lua_Integer(LUA_RIDX_GLOBALS))
+        LuaStack.getField(L, -1, wrapper)
+        luat_remove(L, -2)
+        guard lua_type(L, -1) == LUA_TFUNCTION else {
+            throw LuaError("no global function \(wrapper)")
+        }
+        guard push(path), lua_type(L, -1) == LUA_TFUNCTION else {
+            throw LuaError("\(runtime.resolver.display(self.path)) does not define a function \(path.joined(separator: "."))")
+        }
+        // Stack: wrapper, fn; fn is the wrapper's first argument, `arguments` follow it.
+        return try runtime.callFunctionOnTop(arguments, leadingArguments: 1)
     }
 }

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import KVCore
+import LuatProject
+import LuatServer
+
+/// `luat serve`: runs a project's `+server.lua` and `+page.server.lua` files over HTTP.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a Luat project's server routes over HTTP.",
+        discussion: """
+            Routes come from the project's routes folder ([routing] routes_dir, default src/routes): \
+            +server.lua files answer with their GET/POST/... functions, +page.server.lua files \
+            with load (GET) and actions (POST/PUT/PATCH/DELETE, ?/name picks one). Pages answer JSON.
+            """
+    )
+
+    @Argument(help: "The project folder (default: the nearest folder holding luat.toml, else the current one).")
+    var projectDir: String?
+
+    @Option(name: .long, help: "Address to listen on (default: [dev] host, else 127.0.0.1).")
+    var host: String?
+
+    @Option(name: .long, help: "Port to listen on; 0 picks a free one (default: [dev] port, else 3000).")
+    var port: Int?
+
+    @Option(name: .long, help: "Number of Lua states, i.e. requests run in parallel (default: one per core).")
+    var workers: Int?
+
+    @Option(name: .long, help: "Largest request body in bytes (26 MiB by default); larger ones get 413.")
+    var maxBodySize: Int = 26 * 1024 * 1024
+
+    @Flag(name: .long, help: "Production mode: Lua errors answer a generic 500 without the message or file:line.")
+    var production = false
+
+    @Flag(name: .long, help: "Reload route files and modules when files under the routes or lib folder change.")
+    var watch = false
+
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if maxBodySize < 0 { throw ValidationError("--max-body-size cannot be negative") }
+    }
+
+    func run() async throws {
+        let project: LuatProject
+        do {
+            project = try projectDir.map { try LuatProject(root: $0) } ?? LuatProject.discover()
+        } catch {
+            throw ServeFailure("\(error)")
+        }
+        var options = ServerOptions(
+            host: host ?? project.config.host,
+            port: port ?? project.config.port,
+            workers: workers ?? ProcessInfo.processInfo.activeProcessorCount
+        )
+        options.production = production
+        options.watch = watch
+        options.maxBodySize = maxBodySize
+        let hooks = LuaRouteEngine.hooksFile(routesPath: project.routesPath)
+        options.watchedFolders = [project.routesPath, project.libPath, hooks]
+
+        let kv: KVStore
+        do {
+            kv = try project.openStore(store.location)
+        } catch {
+            throw ServeFailure("cannot open the KV store: \(error)")
+        }
+        let server: LuatHTTPServer
+        do {
+            server = try LuatHTTPServer(routesRoot: project.routesPath, options: options) {
+                try LuaRouteEngine(project: project, store: kv, hooks: hooks)
+            }
+        } catch {
+            throw ServeFailure("\(project.routesPath): \(error)")
+        }
+        do {
+            try await server.run()
+        } catch {
+            throw ServeFailure("cannot serve on \(options.host):\(options.port): \(error)")
+        }
+    }
+}
+
+/// A reason `luat serve` cannot start, printed as `Error: …` with exit status 1.
+struct ServeFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

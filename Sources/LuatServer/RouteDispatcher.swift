@@ -1,0 +1,238 @@
+import KVCore
+
+/// Runs one request against one route with one Lua state: picks the function (`+server.lua`
+/// method, page `load` with its layouts, or a form action) and turns what it returns into
+/// a response. Runs on a worker thread, never an event loop.
+public struct RouteDispatcher: Sendable {
+    /// Methods a `+server.lua` can export.
+    public static let endpointMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    /// Methods a page's actions answer.
+    public static let actionMethods = ["POST", "PUT", "PATCH", "DELETE"]
+
+    /// Hide Lua error details from clients.
+    public var production: Bool
+    /// Where a Lua error is logged (message and location, even in production).
+    public var logError: @Sendable (ScriptError) -> Void
+
+    public init(production: Bool, logError: @escaping @Sendable (ScriptError) -> Void = { _ in }) {
+        self.production = production
+        self.logError = logError
+    }
+
+    public func respond(route: Route, ctx: RequestContext, engine: RouteScriptEngine) -> RouteResponse {
+        do {
+            return try dispatch(route: route, ctx: ctx, engine: engine)
+        } catch {
+            return failure(error)
+        }
+    }
+
+    /// The 500 answer to a Lua error: message and `file:line` in development, a generic
+    /// message in production. The error is logged either way.
+    public func failure(_ error: ScriptError) -> RouteResponse {
+        logError(error)
+        if production { return .error(500, "Internal Server Error") }
+        var members: [(key: String, value: JSONValue)] = [("error", .string("Internal Server Error")), ("message", .string(error.message))]
+        if let location = error.location { members.append(("location", .string(location))) }
+        return .json(.object(members), status: 500)
+    }
+
+    private func dispatch(route: Route, ctx: RequestContext, engine: RouteScriptEngine) throws(ScriptError) -> RouteResponse {
+        let method = ctx.method
+        let isHead = method == "HEAD"
+        var allow: [String] = []
+
+        if let endpoint = route.endpoint {
+            let exports = try engine.exports(of: endpoint)
+            let available = Self.endpointMethods.filter { exports.functions.contains($0) || ($0 == "HEAD" && exports.functions.contains("GET")) }
+            allow += available
+            if exports.functions.contains(method) {
+                return Self.endpointResponse(try engine.call(file: endpoint, function: [method], ctx: ctx))
+            }
+            if isHead && exports.functions.contains("GET") {
+                // The body is computed (its length is the Content-Length) but not sent.
+                return Self.endpointResponse(try engine.call(file: endpoint, function: ["GET"], ctx: ctx))
+            }
+        }
+
+        if let page = route.page {
+            let exports = try engine.exports(of: page)
+            allow += ["GET", "HEAD"]
+            if method == "GET" || isHead {
+                return try load(page: page, exports: exports, route: route, ctx: ctx, engine: engine)
+            }
+            if let actions = exports.actions {
+                allow += Self.actionMethods
+                if Self.actionMethods.contains(method) {
+                    let name = ctx.action ?? "default"
+                    switch actions[name] {
+                    case nil:
+                        return .error(404, "No action named '\(name)'")
+                    case .function:
+                        return Self.pageResponse(try engine.call(file: page, function: ["actions", name], ctx: ctx))
+                    case .methods(let methods):
+                        if methods.contains(method) {
+                            return Self.pageResponse(try engine.call(file: page, function: ["actions", name, method], ctx: ctx))
+                        }
+                        let allowed = Self.actionMethods.filter(methods.contains)
+                        return .error(405, "Method Not Allowed", headers: [("Allow", (["GET", "HEAD"] + allowed).joined(separator: ", "))])
+                    }
+                }
+            }
+        }
+
+        var seen = Set<String>()
+        let allowHeader = allow.filter { seen.insert($0).inserted }.joined(separator: ", ")
+        return .error(405, "Method Not Allowed", headers: [("Allow", allowHeader)])
+    }
+
+    /// GET of a page: every layout's `load` on the way, outermost first, then the page's;
+    /// later keys win. The first redirect or failure answers at once.
+    private func load(page: String, exports: RouteExports, route: Route, ctx: RequestContext, engine: RouteScriptEngine) throws(ScriptError) -> RouteResponse {
+        var merged = PageData()
+        var files: [(String, Bool)] = []
+        for layout in route.layouts { files.append((layout, try engine.exports(of: layout).functions.contains("load"))) }
+        files.append((page, exports.functions.contains("load")))
+        for (file, hasLoad) in files where hasLoad {
+            let result = try engine.call(file: file, function: ["load"], ctx: ctx)
+            let data = PageData(result)
+            if data.redirect != nil || data.failed { return data.response() }
+            merged.merge(data)
+        }
+        return merged.response()
+    }
+
+    // MARK: Reading what Lua returned
+
+    /// A `+server.lua` result: `{ status, body, headers }` (or `redirect`); a string is a
+    /// text body; another table with none of those keys is a JSON body.
+    static func endpointResponse(_ result: ScriptReturn) -> RouteResponse {
+        switch result {
+        case .failure(let status, let data):
+            return data.map { bodyResponse($0, status: status, headers: []) } ?? RouteResponse(status: status)
+        case .value(nil):
+            return RouteResponse(status: 200)
+        case .value(.string(let text)?):
+            return .text(text)
+        case .value(let value?):
+            guard case .object(let members) = value,
+                  members.contains(where: { ["status", "body", "headers", "redirect"].contains($0.key) }) else {
+                if isEmptyTable(value) { return RouteResponse(status: 200) }
+                return bodyResponse(value, status: 200, headers: [])
+            }
+            let headers = headerList(value["headers"])
+            if case .string(let location)? = value["redirect"] {
+                let status = statusCode(value["status"]).flatMap { (300...399).contains($0) ? $0 : nil } ?? 303
+                return RouteResponse(status: status, headers: [("Location", location)] + headers)
+            }
+            let status = statusCode(value["status"]) ?? 200
+            if let body = value["body"] {
+                return body == .null ? RouteResponse(status: status, headers: headers) : bodyResponse(body, status: status, headers: headers)
+            }
+            // No `body` key: other keys (as `fail(400, { error = ... })` makes) are the JSON body.
+            let rest = members.filter { !["status", "headers", "redirect"].contains($0.key) }
+            return rest.isEmpty ? RouteResponse(status: status, headers: headers) : .json(.object(rest), status: status, headers: headers)
+        }
+    }
+
+    /// A page `load` or action result: `redirect`, `status` and `headers` keys steer the
+    /// response; the other keys are the JSON body.
+    static func pageResponse(_ result: ScriptReturn) -> RouteResponse {
+        PageData(result).response()
+    }
+
+    static func bodyResponse(_ body: JSONValue, status: Int, headers: [(name: String, value: String)]) -> RouteResponse {
+        if case .string(let text) = body { return .text(text, status: status, headers: headers) }
+        return .json(body, status: status, headers: headers)
+    }
+
+    static func statusCode(_ value: JSONValue?) -> Int? {
+        switch value {
+        case .integer(let n)?: return (100...599).contains(n) ? Int(n) : nil
+        case .double(let d)? where d.rounded() == d && d >= 100 && d <= 599: return Int(d)
+        case .string(let s)?: return Int(s).flatMap { (100...599).contains($0) ? $0 : nil }
+        default: return nil
+        }
+    }
+
+    static func headerList(_ value: JSONValue?) -> [(name: String, value: String)] {
+        guard case .object(let members)? = value else { return [] }
+        var out: [(name: String, value: String)] = []
+        for member in members {
+            switch member.value {
+            case .array(let values): for v in values { if let s = scalarText(v) { out.append((member.key, s)) } }
+            default: if let s = scalarText(member.value) { out.append((member.key, s)) }
+            }
+        }
+        return out
+    }
+
+    static func scalarText(_ value: JSONValue) -> String? {
+        switch value {
+        case .string(let s): return s
+        case .integer(let n): return String(n)
+        case .double(let d): return JSONValue.formatDouble(d)
+        case .bool(let b): return b ? "true" : "false"
+        default: return nil
+        }
+    }
+
+    static func isEmptyTable(_ value: JSONValue) -> Bool {
+        switch value {
+        case .array(let a): return a.isEmpty
+        case .object(let o): return o.isEmpty
+        default: return false
+        }
+    }
+}
+
+/// A page's data as it builds up from layouts and the page.
+struct PageData {
+    var members: [(key: String, value: JSONValue)] = []
+    var status: Int?
+    var headers: [(name: String, value: String)] = []
+    var redirect: String?
+    var failed = false
+
+    init() {}
+
+    init(_ result: ScriptReturn) {
+        switch result {
+        case .failure(let status, let data):
+            self.status = status
+            failed = true
+            if case .object(let m)? = data { members = m } else if let data, !RouteDispatcher.isEmptyTable(data) { members = [("data", data)] }
+        case .value(nil):
+            break
+        case .value(let value?):
+            guard case .object(let m) = value else {
+                if !RouteDispatcher.isEmptyTable(value) { members = [("data", value)] }
+                return
+            }
+            for member in m {
+                switch member.key {
+                case "status": status = RouteDispatcher.statusCode(member.value)
+                case "headers": headers = RouteDispatcher.headerList(member.value)
+                case "redirect": if case .string(let s) = member.value { redirect = s } else { members.append(member) }
+                default: members.append(member)
+                }
+            }
+        }
+    }
+
+    mutating func merge(_ other: PageData) {
+        for member in other.members {
+            if let i = members.firstIndex(where: { $0.key == member.key }) { members[i].value = member.value } else { members.append(member) }
+        }
+        if let s = other.status { status = s }
+        headers += other.headers
+    }
+
+    func response() -> RouteResponse {
+        if let redirect {
+            let code = status.flatMap { (300...399).contains($0) ? $0 : nil } ?? 303
+            return RouteResponse(status: code, headers: [("Location", redirect)] + headers)
+        }
+        return .json(.object(members), status: status ?? 200, headers: headers)
+    }
+}
