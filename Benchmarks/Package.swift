@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(name: "luat-swift", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Targets 1–4 and 6 against raw sqlite3 baselines measured in the same run.
@@ -26,6 +27,8 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Target 7's baseline: a Hummingbird hello-world, timed from launch to first answer.
+        .executableTarget(name: "HelloHummingbird", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         // The raw sqlite3 C API for the baselines (Debian's libsqlite3-dev).
         .systemLibrary(name: "CSQLiteBench", path: "Sources/CSQLiteBench", pkgConfig: "sqlite3"),
     ]

@@ -46,13 +46,13 @@ def line(name, ratio, ours, base, target, higher=True, extra=""):
     lines.append(f"{name} ratio={r} (ours {ours} / baseline {base}) {verdict(ratio, target, higher)}{extra}")
 
 pairs = [
-    ("get", "get", "raw_get", 0.85),
-    ("put", "put", "raw_put", 0.85),
-    ("list", "list", "raw_list", 0.7),
-    ("lua_get", "lua_get", "raw_get", 0.7),
-    ("lua_put", "lua_put", "raw_put", 0.8),
-    ("group_commit_random", "group_commit_random", "raw_batch_random", 0.8),
-    ("group_commit_sequential", "group_commit_sequential", "raw_autocommit_sequential", 5.0),
+    ("get", "get_1_swift", "get_0_raw", 0.85),
+    ("put", "put_1_swift", "put_0_raw", 0.85),
+    ("list", "list_1_swift", "list_0_raw", 0.7),
+    ("lua_get", "get_2_lua", "get_0_raw", 0.7),
+    ("lua_put", "put_2_lua", "put_0_raw", 0.8),
+    ("group_commit_random", "group_commit_random_1_ours", "group_commit_random_0_raw", 0.8),
+    ("group_commit_sequential", "group_commit_sequential_1_ours", "group_commit_sequential_0_raw", 5.0),
 ]
 rs = rounds()
 for name, ours_b, base_b, target in pairs:
@@ -72,7 +72,7 @@ for name, ours_b, base_b, target in pairs:
 # list_depth: cost of a deep page in 1,000,000 keys over the cost in 10,000 keys.
 ratios, big, small = [], [], []
 for r in rs:
-    b, s = metric(r, "list_depth_1m", "ops_per_s"), metric(r, "list_depth_10k", "ops_per_s")
+    b, s = metric(r, "list_depth_1_1m", "ops_per_s"), metric(r, "list_depth_0_10k", "ops_per_s")
     if b and s:
         ratios.append(s / b); big.append(1e6 / b); small.append(1e6 / s)
 line("list_depth", statistics.median(ratios) if ratios else None,
@@ -98,6 +98,11 @@ for backend, target in (("sqlite", 0.5), ("memory", 0.8)):
                    f"{' '.join(f'{x:.2f}' for x in h['rounds'])}]")
     else:
         lines.append(f"{key} ratio=n/a (not measured: {http.get('reason', 'no http.json') if http else 'no http.json'})")
+
+if http and "hello" in http:
+    h = http["hello"]
+    lines.append(f"  (reference: Hummingbird hello-world {h['rps']:.0f} req/s, p99 {h['p99_ms']:.2f} ms, "
+                 f"server cpu/req {h['cpu_us']:.1f} us)")
 
 memory = load("memory.json")
 if memory:

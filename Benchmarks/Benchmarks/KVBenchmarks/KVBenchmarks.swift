@@ -5,8 +5,9 @@ import KVCore
 import KVSQLite
 import LuaRuntime
 
-// Issue 7, targets 1–4 and 6. Each target is a pair registered side by side (baseline first),
-// so both halves run close together in time; `bench/run.sh` repeats the suite and takes the
+// Issue 7, targets 1–4 and 6. The benchmark tool runs benchmarks in name order, each in a
+// process of its own, so each target's names share a prefix and its baseline sorts first
+// (`get_0_raw`, `get_1_swift`, `get_2_lua`): both halves run close together in time; `bench/run.sh` repeats the suite and takes the
 // median ratio. Every benchmark records its own rate as the custom metric `ops_per_s`
 // (operations in one iteration divided by that iteration's time).
 
@@ -174,41 +175,41 @@ let luaGrowth = BenchmarkMetric.custom("lua_growth_kb", polarity: .prefersSmalle
 
 let benchmarks: @Sendable () -> Void = {
     // Target 1: get / put / list against raw prepared statements.
-    Benchmark("raw_get", configuration: configuration(setup: setUpMain)) { benchmark in
+    Benchmark("get_0_raw", configuration: configuration(setup: setUpMain)) { benchmark in
         let s = raw.select, ns = raw.namespace
         timed(benchmark, operations: 2000) {
             for _ in 0..<2000 { blackHole(Raw.get(s, namespace: ns, key: nextKey())) }
         }
     }
-    Benchmark("get", configuration: configuration(setup: setUpMain)) { benchmark in
+    Benchmark("get_1_swift", configuration: configuration(setup: setUpMain)) { benchmark in
         let ns = ours.namespace
         timed(benchmark, operations: 2000) {
             for _ in 0..<2000 { blackHole(try! ns.get(keyBytes: nextKey())) }
         }
     }
     // Target 2 (read): the same lookups from a Lua loop.
-    Benchmark("lua_get", configuration: configuration(setup: { setUpMain(); _ = ours.lua })) { benchmark in
+    Benchmark("get_2_lua", configuration: configuration(setup: { setUpMain(); _ = ours.lua })) { benchmark in
         let env = ours.lua
         timed(benchmark, operations: 2000) { try! env.call("get_batch", arguments: [.integer(2000)]) }
     }
-    Benchmark("raw_put", configuration: configuration(setup: setUpMain)) { benchmark in
+    Benchmark("put_0_raw", configuration: configuration(setup: setUpMain)) { benchmark in
         let s = raw.upsert, ns = raw.namespace
-        timed(benchmark, operations: 200) {
-            for _ in 0..<200 { Raw.put(s, namespace: ns, key: nextKey(), value: fixedValue) }
+        timed(benchmark, operations: 1000) {
+            for _ in 0..<1000 { Raw.put(s, namespace: ns, key: nextKey(), value: fixedValue) }
         }
     }
-    Benchmark("put", configuration: configuration(setup: setUpMain)) { benchmark in
+    Benchmark("put_1_swift", configuration: configuration(setup: setUpMain)) { benchmark in
         let ns = ours.namespace
-        timed(benchmark, operations: 200) {
-            for _ in 0..<200 { try! ns.put(keyBytes: nextKey(), fixedValue) }
+        timed(benchmark, operations: 1000) {
+            for _ in 0..<1000 { try! ns.put(keyBytes: nextKey(), fixedValue) }
         }
     }
     // Target 2 (write).
-    Benchmark("lua_put", configuration: configuration(setup: { setUpMain(); _ = ours.lua })) { benchmark in
+    Benchmark("put_2_lua", configuration: configuration(setup: { setUpMain(); _ = ours.lua })) { benchmark in
         let env = ours.lua
-        timed(benchmark, operations: 200) { try! env.call("put_batch", arguments: [.integer(200)]) }
+        timed(benchmark, operations: 1000) { try! env.call("put_batch", arguments: [.integer(1000)]) }
     }
-    Benchmark("raw_list", configuration: configuration(setup: {
+    Benchmark("list_0_raw", configuration: configuration(setup: {
         setUpMain()
         if listStarts.isEmpty { listStarts = pageStarts(ours.namespace, keepFrom: 0, total: Settings.keyCount) }
     })) { benchmark in
@@ -220,7 +221,7 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
-    Benchmark("list", configuration: configuration(setup: {
+    Benchmark("list_1_swift", configuration: configuration(setup: {
         setUpMain()
         if listStarts.isEmpty { listStarts = pageStarts(ours.namespace, keepFrom: 0, total: Settings.keyCount) }
     })) { benchmark in
@@ -235,7 +236,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // Target 3: group commit. Random keys: 64 writers against one raw writer putting the
     // same 8,000 rows 1,000 per transaction.
-    Benchmark("raw_batch_random", configuration: configuration(warmup: 1, setup: setUpMain)) { benchmark in
+    Benchmark("group_commit_random_0_raw", configuration: configuration(warmup: 1, setup: setUpMain)) { benchmark in
         let round = randomRound(&roundRandom).flatMap { $0 }
         let s = raw.upsert, ns = raw.namespace, connection = raw.writer
         timed(benchmark, operations: round.count) {
@@ -246,7 +247,7 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
-    Benchmark("group_commit_random", configuration: configuration(warmup: 1, setup: setUpMain)) { benchmark in
+    Benchmark("group_commit_random_1_ours", configuration: configuration(warmup: 1, setup: setUpMain)) { benchmark in
         let round = randomRound(&roundRandom)
         let ns = ours.namespace
         timed(benchmark, operations: writers * rowsPerWriter) {
@@ -256,7 +257,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
     // Sequential (time-ordered) keys: 64 writers against one raw writer in autocommit.
-    Benchmark("raw_autocommit_sequential", configuration: configuration(warmup: 1, setup: {
+    Benchmark("group_commit_sequential_0_raw", configuration: configuration(warmup: 1, setup: {
         if sequentialRaw == nil {
             let path = freshDatabase("seq-raw.db")
             _ = try! openStore(path).namespace("seq")
@@ -274,7 +275,7 @@ let benchmarks: @Sendable () -> Void = {
         }
         sequentialRaw!.next = next
     }
-    Benchmark("group_commit_sequential", configuration: configuration(warmup: 1, setup: {
+    Benchmark("group_commit_sequential_1_ours", configuration: configuration(warmup: 1, setup: {
         if sequentialOurs == nil {
             let store = openStore(freshDatabase("seq-ours.db"))
             sequentialOurs = (store, try! store.namespace("seq"), SequenceCounter())
@@ -289,7 +290,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // Target 4: a deep 1,000-key page of a 1,000,000-key namespace against one of a 10,000-key namespace.
-    Benchmark("list_depth_10k", configuration: configuration(setup: setUpDepth)) { benchmark in
+    Benchmark("list_depth_0_10k", configuration: configuration(setup: setUpDepth)) { benchmark in
         let side = depthSide!
         timed(benchmark, operations: 10) {
             for _ in 0..<10 {
@@ -298,7 +299,7 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
-    Benchmark("list_depth_1m", configuration: configuration(setup: setUpDepth)) { benchmark in
+    Benchmark("list_depth_1_1m", configuration: configuration(setup: setUpDepth)) { benchmark in
         let side = depthSide!
         timed(benchmark, operations: 10) {
             for _ in 0..<10 {
