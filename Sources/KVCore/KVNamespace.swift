@@ -42,6 +42,20 @@ public struct KVNamespace: Sendable {
                        metadata: stored.metadata.map { String(decoding: $0, as: UTF8.self) })
     }
 
+    /// Calls `body` with the value of the key whose UTF-8 bytes are `keyBytes` (nil when it
+    /// is missing or expired) and returns its result. The value is the backend's own memory,
+    /// valid only during the call: the fast path for hosts that copy it elsewhere anyway
+    /// (the Lua binding pushes it straight onto the Lua stack).
+    public func withValue<R>(keyBytes key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) -> R) throws(KVError) -> R {
+        try KVRules.validateKey(key)
+        let now = store.clock.nowSeconds()
+        var result: R? = nil
+        let found = try store.storage.read(id, key: key) { entry in
+            result = body(KVStore.isLive(entry.expiration, now: now) ? entry.value : nil)
+        }
+        return found ? result! : body(nil)
+    }
+
     /// The stored entry of a valid key, if it exists and has not expired.
     private func liveEntry(_ key: [UInt8]) throws(KVError) -> StoredEntry? {
         try KVRules.validateKey(key)
@@ -155,30 +169,39 @@ public struct KVNamespace: Sendable {
             range.lowerInclusive = false
         }
 
+        // Rows are seen in the backend's memory: only listed names are copied (into the
+        // result's strings), and key bytes only where a cursor or the next scan needs them.
         let now = store.clock.nowSeconds()
-        let wanted = options.limit + 1 // one more than the page tells whether more remain
-        var live: [StoredKey] = []
-        live.reserveCapacity(wanted)
+        let limit = options.limit
+        var keys: [ListedKey] = []
+        keys.reserveCapacity(limit)
+        var lastListed: [UInt8] = []
+        var complete = true
         scanning: while true {
-            // Ask for at least a few rows, so a run of expired entries costs few scans.
-            let batchSize = max(wanted - live.count, 16)
-            let batch = try store.storage.scan(id, range: range, limit: batchSize)
-            for row in batch where KVStore.isLive(row.expiration, now: now) {
-                live.append(row)
-                if live.count == wanted { break scanning }
+            // Ask for one more than the page still needs (it tells whether more remain), and
+            // at least a few rows, so a run of expired entries costs few scans.
+            let batchSize = max(limit + 1 - keys.count, 16)
+            var lastVisited: [UInt8] = []
+            var seen = 0
+            let visited = try store.storage.scan(id, range: range, limit: batchSize) { row in
+                seen += 1
+                if seen == batchSize { lastVisited = Array(row.key) } // where the next scan resumes
+                if KVStore.isLive(row.expiration, now: now) {
+                    if keys.count == limit {
+                        complete = false
+                        return false
+                    }
+                    keys.append(ListedKey(name: String(decoding: row.key, as: UTF8.self), expiration: row.expiration,
+                                          metadata: row.metadata.map { String(decoding: $0, as: UTF8.self) }))
+                    if keys.count == limit { lastListed = Array(row.key) }
+                }
+                return true
             }
-            if batch.count < batchSize { break }
-            range.lower = batch[batch.count - 1].key
+            if !complete || visited < batchSize { break scanning }
+            range.lower = lastVisited
             range.lowerInclusive = false
         }
-
-        let complete = live.count <= options.limit
-        if !complete { live.removeLast(live.count - options.limit) }
-        let keys = live.map {
-            ListedKey(name: String(decoding: $0.key, as: UTF8.self), expiration: $0.expiration,
-                      metadata: $0.metadata.map { String(decoding: $0, as: UTF8.self) })
-        }
-        let cursor = complete ? nil : ListCursor.encode(after: live[live.count - 1].key, namespace: nameBytes, prefix: prefix)
+        let cursor = complete ? nil : ListCursor.encode(after: lastListed, namespace: nameBytes, prefix: prefix)
         return ListResult(keys: keys, listComplete: complete, cursor: cursor)
     }
 }

@@ -12,14 +12,24 @@ public enum KVRules {
 
     /// Keys: 1–512 bytes of UTF-8, and not `.` or `..`.
     public static func validateKey(_ key: [UInt8]) throws(KVError) {
-        if key.isEmpty { throw KVError(.invalidKey, "key must not be empty") }
+        if let problem = key.withUnsafeBytes({ keyProblem($0) }) { throw problem }
+    }
+
+    /// Keys given as a borrowed buffer (the same rules).
+    public static func validateKey(_ key: UnsafeRawBufferPointer) throws(KVError) {
+        if let problem = keyProblem(key) { throw problem }
+    }
+
+    static func keyProblem(_ key: UnsafeRawBufferPointer) -> KVError? {
+        if key.isEmpty { return KVError(.invalidKey, "key must not be empty") }
         if key.count > KVLimits.maxKeyBytes {
-            throw KVError(.invalidKey, "key exceeds \(KVLimits.maxKeyBytes) bytes (got \(key.count))")
+            return KVError(.invalidKey, "key exceeds \(KVLimits.maxKeyBytes) bytes (got \(key.count))")
         }
-        if key == [0x2E] || key == [0x2E, 0x2E] {
-            throw KVError(.invalidKey, "key must not be \".\" or \"..\"")
+        if key[0] == 0x2E, key.count == 1 || (key.count == 2 && key[1] == 0x2E) {
+            return KVError(.invalidKey, "key must not be \".\" or \"..\"")
         }
-        if !UTF8Validation.isValid(key) { throw KVError(.invalidKey, "key must be valid UTF-8") }
+        if !UTF8Validation.isValid(key.assumingMemoryBound(to: UInt8.self)) { return KVError(.invalidKey, "key must be valid UTF-8") }
+        return nil
     }
 
     /// Values: any bytes, at most 25 MiB.

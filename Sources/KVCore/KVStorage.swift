@@ -87,4 +87,72 @@ public protocol KVStorage: AnyObject {
     func purgeExpired(asOf now: Int64) throws(KVError) -> Int
     /// Every namespace with at least one entry, by name in ascending byte order.
     func namespaces() throws(KVError) -> [NamespaceSummary]
+
+    // Borrowing variants for hot paths: the bytes a closure sees are valid only during the
+    // call, so a backend can hand out its own buffers (SQLite's column memory) without copies.
+    // Each has a default built on the copying method above.
+
+    /// Calls `body` with the entry stored under `key` (expired or not) and returns true, or
+    /// returns false without calling it when there is none.
+    func read(_ namespace: NamespaceID, key: UnsafeRawBufferPointer, _ body: (StoredEntryView) -> Void) throws(KVError) -> Bool
+    /// Calls `body` for up to `limit` keys of `range`, in ascending byte order, expired ones
+    /// included, until it returns false. Returns how many keys it was called for.
+    @discardableResult
+    func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int, _ body: (StoredKeyView) -> Bool) throws(KVError) -> Int
+}
+
+/// A stored entry seen in place; valid only inside the closure it is passed to.
+public struct StoredEntryView {
+    public var value: UnsafeRawBufferPointer
+    public var expiration: Int64?
+    public var metadata: UnsafeRawBufferPointer?
+
+    public init(value: UnsafeRawBufferPointer, expiration: Int64?, metadata: UnsafeRawBufferPointer?) {
+        self.value = value
+        self.expiration = expiration
+        self.metadata = metadata
+    }
+}
+
+/// A key found by a range scan, seen in place; valid only inside the closure it is passed to.
+public struct StoredKeyView {
+    public var key: UnsafeRawBufferPointer
+    public var expiration: Int64?
+    public var metadata: UnsafeRawBufferPointer?
+
+    public init(key: UnsafeRawBufferPointer, expiration: Int64?, metadata: UnsafeRawBufferPointer?) {
+        self.key = key
+        self.expiration = expiration
+        self.metadata = metadata
+    }
+}
+
+extension KVStorage {
+    public func read(_ namespace: NamespaceID, key: UnsafeRawBufferPointer, _ body: (StoredEntryView) -> Void) throws(KVError) -> Bool {
+        guard let entry = try read(namespace, key: Array(key)) else { return false }
+        entry.value.withUnsafeBytes { value in
+            if let metadata = entry.metadata {
+                metadata.withUnsafeBytes { body(StoredEntryView(value: value, expiration: entry.expiration, metadata: $0)) }
+            } else {
+                body(StoredEntryView(value: value, expiration: entry.expiration, metadata: nil))
+            }
+        }
+        return true
+    }
+
+    @discardableResult
+    public func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int, _ body: (StoredKeyView) -> Bool) throws(KVError) -> Int {
+        var visited = 0
+        for row in try scan(namespace, range: range, limit: limit) {
+            visited += 1
+            let go = row.key.withUnsafeBytes { key in
+                if let metadata = row.metadata {
+                    return metadata.withUnsafeBytes { body(StoredKeyView(key: key, expiration: row.expiration, metadata: $0)) }
+                }
+                return body(StoredKeyView(key: key, expiration: row.expiration, metadata: nil))
+            }
+            if !go { break }
+        }
+        return visited
+    }
 }

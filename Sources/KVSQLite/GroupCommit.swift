@@ -17,23 +17,48 @@ enum WriteOperation {
 
 /// Funnels every write through one writer connection, committing concurrent writes together.
 ///
-/// A writer that finds the connection idle becomes the leader: it takes every write waiting
-/// at that moment, runs them in one transaction and commits, then wakes their writers. Each
-/// write returns only after the transaction holding it has committed, so durability is as
-/// for single writes; under contention many writes share one commit. If a shared transaction
-/// fails, each of its writes is retried alone, so one bad write never fails another.
+/// A writer that finds no leader becomes the leader: it takes every write waiting at that
+/// moment (its own first), runs them in one transaction and commits, then wakes exactly the
+/// writers of that batch. If more writes queued up meanwhile, it hands leadership straight to
+/// the oldest of them, so a newcomer never starts a batch of one ahead of a full queue: under
+/// contention the queue fills while a batch commits and the next batch takes all of it. Each
+/// write returns only after the transaction holding it has committed, so durability is as for
+/// single writes. If a shared transaction fails, each of its writes is retried alone, so one
+/// bad write never fails another.
 final class GroupCommit: @unchecked Sendable {
     private final class Ticket {
         let operation: WriteOperation
+        /// Set by the leader before it posts `wake`.
         var result: Result<Int64, KVError>?
-        init(_ operation: WriteOperation) { self.operation = operation }
+        /// Set under `mutex` before `wake` is posted: this writer is to lead the next batch.
+        var leads = false
+        /// Posted once, when `result` or `leads` is set. A semaphore, not a condition, so the
+        /// woken writer goes on without taking `mutex` again (its post orders the memory).
+        let wake = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+
+        init(_ operation: WriteOperation) {
+            self.operation = operation
+            sem_init(wake, 0, 0)
+        }
+
+        deinit {
+            sem_destroy(wake)
+            wake.deallocate()
+        }
+
+        func wait() {
+            while sem_wait(wake) != 0 {} // only EINTR can interrupt it
+        }
     }
 
     private let writer: WriterConnection
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var waiting: [Ticket] = []
+    /// Whether some writer leads (runs a batch, or has been handed the lead). Whenever
+    /// `waiting` is not empty, this is true.
     private var leaderActive = false
+    /// Writes in the last batch: more than one means writers are concurrent.
+    private var lastBatchSize = 0
 
     /// Most writes one transaction takes.
     let maxBatch = 4096
@@ -41,14 +66,11 @@ final class GroupCommit: @unchecked Sendable {
     init(writer: WriterConnection) {
         self.writer = writer
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(done, nil)
     }
 
     deinit {
-        pthread_cond_destroy(done)
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
-        done.deallocate()
     }
 
     /// Performs `operation` and returns its integer result (rows changed, or a namespace id)
@@ -58,38 +80,68 @@ final class GroupCommit: @unchecked Sendable {
         let ticket = Ticket(operation)
         pthread_mutex_lock(mutex)
         waiting.append(ticket)
-        while ticket.result == nil {
-            if leaderActive {
-                pthread_cond_wait(done, mutex)
-                continue
-            }
+        if leaderActive {
+            pthread_mutex_unlock(mutex)
+            ticket.wait()
+            if ticket.result != nil { return try ticket.result!.get() }
+            pthread_mutex_lock(mutex) // handed the lead
+        } else {
             leaderActive = true
+            ticket.leads = true
+        }
+        var woken: [Ticket] = []
+        do { // leading
+            // Leading: the ticket is the oldest waiting, so the batch holds it. Under contention
+            // (the last batch was shared, or others wait already), first let the writers that
+            // are ready to run join the queue, while it still grows; a lone writer never waits.
+            var yields = lastBatchSize > 1 || waiting.count > 1 ? 0 : 8
+            while yields < 8, waiting.count < maxBatch {
+                let count = waiting.count
+                pthread_mutex_unlock(mutex)
+                sched_yield()
+                pthread_mutex_lock(mutex)
+                yields += 1
+                if waiting.count == count { break }
+            }
             let batch = Array(waiting.prefix(maxBatch))
             waiting.removeFirst(batch.count)
+            lastBatchSize = batch.count
             pthread_mutex_unlock(mutex)
-            run(batch)
+            let results = run(batch)
             pthread_mutex_lock(mutex)
-            leaderActive = false
-            pthread_cond_broadcast(done)
+            for (t, result) in zip(batch, results) { t.result = result }
+            woken.reserveCapacity(batch.count + 1)
+            if let next = waiting.first {
+                next.leads = true
+                woken.append(next) // first: the next batch should not wait for the other wake-ups
+            }
+            woken.append(contentsOf: batch)
+            if waiting.isEmpty {
+                leaderActive = false
+            }
         }
         pthread_mutex_unlock(mutex)
+        // Posted after unlocking, so a new leader does not wait for the mutex. Each ticket is
+        // kept alive by `woken` until its post.
+        for t in woken where t !== ticket { sem_post(t.wake) }
         return try ticket.result!.get()
     }
 
-    private func run(_ batch: [Ticket]) {
+    /// Runs a batch and returns each write's result, in order.
+    private func run(_ batch: [Ticket]) -> [Result<Int64, KVError>] {
         if batch.count == 1 {
-            batch[0].result = Result { () throws(KVError) -> Int64 in try execute(batch[0].operation, inTransaction: false) }
-            return
+            return [Result { () throws(KVError) -> Int64 in try execute(batch[0].operation, inTransaction: false) }]
         }
         do {
-            var results: [Int64] = []
+            var results: [Result<Int64, KVError>] = []
+            results.reserveCapacity(batch.count)
             try writer.connection.transaction { () throws(KVError) in
-                for ticket in batch { results.append(try execute(ticket.operation, inTransaction: true)) }
+                for ticket in batch { results.append(.success(try execute(ticket.operation, inTransaction: true))) }
             }
-            for (ticket, result) in zip(batch, results) { ticket.result = .success(result) }
+            return results
         } catch {
-            for ticket in batch {
-                ticket.result = Result { () throws(KVError) -> Int64 in try execute(ticket.operation, inTransaction: false) }
+            return batch.map { ticket in
+                Result { () throws(KVError) -> Int64 in try execute(ticket.operation, inTransaction: false) }
             }
         }
     }

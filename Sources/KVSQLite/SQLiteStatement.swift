@@ -33,6 +33,15 @@ final class SQLiteStatement {
         }
     }
 
+    /// Binds borrowed bytes as a BLOB without a copy: they must stay valid until `reset()`.
+    func bindBorrowed(_ index: Int32, _ bytes: UnsafeRawBufferPointer) {
+        if let base = bytes.baseAddress, bytes.count > 0 {
+            sqlite3_bind_blob64(handle, index, base, sqlite3_uint64(bytes.count), csqlite_static())
+        } else {
+            sqlite3_bind_zeroblob(handle, index, 0)
+        }
+    }
+
     func bind(_ index: Int32, _ bytes: [UInt8]?) {
         if let bytes { bind(index, bytes) } else { sqlite3_bind_null(handle, index) }
     }
@@ -71,4 +80,12 @@ final class SQLiteStatement {
     }
 
     func optionalBytes(_ column: Int32) -> [UInt8]? { isNull(column) ? nil : bytes(column) }
+
+    /// The bytes of a column in SQLite's own memory, valid until the next step or reset.
+    func view(_ column: Int32) -> UnsafeRawBufferPointer {
+        let base = sqlite3_column_blob(handle, column)
+        return UnsafeRawBufferPointer(start: base, count: base == nil ? 0 : Int(sqlite3_column_bytes(handle, column)))
+    }
+
+    func optionalView(_ column: Int32) -> UnsafeRawBufferPointer? { isNull(column) ? nil : view(column) }
 }

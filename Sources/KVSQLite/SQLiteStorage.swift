@@ -84,13 +84,30 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     }
 
     public func read(_ namespace: NamespaceID, key: [UInt8]) throws(KVError) -> StoredEntry? {
-        try withReader { (r) throws(KVError) -> StoredEntry? in
+        var entry: StoredEntry? = nil
+        let failure: KVError? = key.withUnsafeBytes { bytes in
+            do throws(KVError) {
+                _ = try read(namespace, key: bytes) { row in
+                    entry = StoredEntry(value: Array(row.value), expiration: row.expiration, metadata: row.metadata.map { Array($0) })
+                }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+        return entry
+    }
+
+    public func read(_ namespace: NamespaceID, key: UnsafeRawBufferPointer, _ body: (StoredEntryView) -> Void) throws(KVError) -> Bool {
+        try withReader { (r) throws(KVError) -> Bool in
             let s = r.read
             s.bind(1, namespace)
-            s.bind(2, key)
+            s.bindBorrowed(2, key)
             defer { s.reset() }
-            guard try s.step() else { return nil }
-            return StoredEntry(value: s.bytes(0), expiration: s.optionalInt64(1), metadata: s.optionalBytes(2))
+            guard try s.step() else { return false }
+            body(StoredEntryView(value: s.view(0), expiration: s.optionalInt64(1), metadata: s.optionalView(2)))
+            return true
         }
     }
 
@@ -112,7 +129,18 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     }
 
     public func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int) throws(KVError) -> [StoredKey] {
-        try withReader { (r) throws(KVError) -> [StoredKey] in
+        var out: [StoredKey] = []
+        out.reserveCapacity(limit)
+        try scan(namespace, range: range, limit: limit) { row in
+            out.append(StoredKey(key: Array(row.key), expiration: row.expiration, metadata: row.metadata.map { Array($0) }))
+            return true
+        }
+        return out
+    }
+
+    @discardableResult
+    public func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int, _ body: (StoredKeyView) -> Bool) throws(KVError) -> Int {
+        try withReader { (r) throws(KVError) -> Int in
             let s: SQLiteStatement
             switch (range.lowerInclusive, range.upper != nil) {
             case (true, true): s = r.scanFromBelow
@@ -125,12 +153,12 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
             s.bind(3, Int64(limit))
             if let upper = range.upper { s.bind(4, upper) }
             defer { s.reset() }
-            var out: [StoredKey] = []
-            out.reserveCapacity(limit)
+            var visited = 0
             while try s.step() {
-                out.append(StoredKey(key: s.bytes(0), expiration: s.optionalInt64(1), metadata: s.optionalBytes(2)))
+                visited += 1
+                if !body(StoredKeyView(key: s.view(0), expiration: s.optionalInt64(1), metadata: s.optionalView(2))) { break }
             }
-            return out
+            return visited
         }
     }
 

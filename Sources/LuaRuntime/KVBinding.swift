@@ -296,6 +296,25 @@ private func kvGet(_ L: LuaStatePointer?) -> Int32 {
             }
             return 1
         }
+        if type != .json {
+            // The fast path: the key is read in Lua's memory and the value pushed straight
+            // from SQLite's, with no copy in between.
+            guard let key = LuaStack.view(L, 2) else {
+                throw LuaError("key must be a string, got \(LuaStack.typeName(L, 2))")
+            }
+            let found: Bool
+            do throws(KVError) {
+                found = try ns.withValue(keyBytes: key) { value in
+                    guard let value else { return false }
+                    LuaStack.push(L, value)
+                    return true
+                }
+            } catch {
+                throw LuaError(error.message)
+            }
+            if !found { lua_pushnil(L) }
+            return 1
+        }
         let key = try KVBinding.key(L, 2)
         let value: [UInt8]?
         do throws(KVError) { value = try ns.get(keyBytes: key) } catch { throw LuaError(error.message) }

@@ -49,6 +49,24 @@ enum LuaStack {
         }
     }
 
+    /// Pushes borrowed bytes as a Lua string (Lua copies them).
+    static func push(_ L: LuaStatePointer, _ bytes: UnsafeRawBufferPointer) {
+        if let base = bytes.baseAddress {
+            _ = lua_pushlstring(L, base.assumingMemoryBound(to: CChar.self), bytes.count)
+        } else {
+            _ = lua_pushlstring(L, "", 0)
+        }
+    }
+
+    /// The string at `index` in Lua's own memory, valid while the value stays on the stack,
+    /// or nil when it is not a string (numbers are not converted).
+    static func view(_ L: LuaStatePointer, _ index: Int32) -> UnsafeRawBufferPointer? {
+        guard lua_type(L, index) == LUA_TSTRING else { return nil }
+        var length = 0
+        guard let p = lua_tolstring(L, index, &length) else { return nil }
+        return UnsafeRawBufferPointer(start: p, count: length)
+    }
+
     static func push(_ L: LuaStatePointer, _ text: String) {
         var text = text
         text.withUTF8 { buffer in

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Turns the benchmark exports of bench/run.sh into one line per target of issue 7.
+
+Usage: report.py OUT_DIR
+OUT_DIR holds round-N/ folders of ordo-one `histogramPercentiles` exports and, optionally,
+http.json / memory.json / startup.json written by run.sh. Each ratio is computed within one
+round (ours and its baseline ran side by side) and the median over the rounds is printed.
+"""
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+out = sys.argv[1]
+
+def percentile(path, p=50):
+    with open(path) as f:
+        for line in f:
+            parts = line.split("\t")
+            if parts[0] == str(p):
+                return float(parts[1])
+    return None
+
+def rounds():
+    return sorted(glob.glob(os.path.join(out, "round-*")))
+
+def metric(round_dir, bench, name, p=50):
+    files = glob.glob(os.path.join(round_dir, f"*.KVBenchmarks.{bench}.{name}.histogram.percentiles.tsv"))
+    return percentile(files[0], p) if files else None
+
+def fmt_rate(x):
+    if x is None: return "n/a"
+    if x >= 10_000: return f"{x/1000:.1f}k/s"
+    return f"{x:.0f}/s"
+
+def verdict(ratio, target, higher_is_better=True):
+    if ratio is None: return "n/a"
+    ok = ratio >= target if higher_is_better else ratio <= target
+    return ("PASS" if ok else "MISS") + f" (target {'>=' if higher_is_better else '<='} {target})"
+
+lines = []
+def line(name, ratio, ours, base, target, higher=True, extra=""):
+    r = "n/a" if ratio is None else f"{ratio:.2f}"
+    lines.append(f"{name} ratio={r} (ours {ours} / baseline {base}) {verdict(ratio, target, higher)}{extra}")
+
+pairs = [
+    ("get", "get_1_swift", "get_0_raw", 0.85),
+    ("put", "put_1_swift", "put_0_raw", 0.85),
+    ("list", "list_1_swift", "list_0_raw", 0.7),
+    ("lua_get", "get_2_lua", "get_0_raw", 0.7),
+    ("lua_put", "put_2_lua", "put_0_raw", 0.8),
+    ("group_commit_random", "group_commit_random_1_ours", "group_commit_random_0_raw", 0.8),
+    ("group_commit_sequential", "group_commit_sequential_1_ours", "group_commit_sequential_0_raw", 5.0),
+]
+rs = rounds()
+for name, ours_b, base_b, target in pairs:
+    ratios, ours_v, base_v, cpu_o, cpu_b = [], [], [], [], []
+    for r in rs:
+        o, b = metric(r, ours_b, "ops_per_s"), metric(r, base_b, "ops_per_s")
+        if o and b:
+            ratios.append(o / b); ours_v.append(o); base_v.append(b)
+        co, cb = metric(r, ours_b, "cpu_ns_per_op"), metric(r, base_b, "cpu_ns_per_op")
+        if co and cb: cpu_o.append(co); cpu_b.append(cb)
+    med = statistics.median(ratios) if ratios else None
+    cpu = f"; cpu/op {statistics.median(cpu_o)/1000:.1f} us vs {statistics.median(cpu_b)/1000:.1f} us" if cpu_o else ""
+    line(name, med, fmt_rate(statistics.median(ours_v)) if ours_v else "n/a",
+         fmt_rate(statistics.median(base_v)) if base_v else "n/a", target,
+         extra=f"  [rounds: {' '.join(f'{x:.2f}' for x in ratios)}{cpu}]")
+
+# list_depth: cost of a deep page in 1,000,000 keys over the cost in 10,000 keys.
+ratios, big, small = [], [], []
+for r in rs:
+    b, s = metric(r, "list_depth_1_1m", "ops_per_s"), metric(r, "list_depth_0_10k", "ops_per_s")
+    if b and s:
+        ratios.append(s / b); big.append(1e6 / b); small.append(1e6 / s)
+line("list_depth", statistics.median(ratios) if ratios else None,
+     f"{statistics.median(big):.0f} us/page at 1M" if big else "n/a",
+     f"{statistics.median(small):.0f} us/page at 10k" if small else "n/a", 1.5, higher=False,
+     extra=f"  [rounds: {' '.join(f'{x:.2f}' for x in ratios)}]")
+
+def load(name):
+    path = os.path.join(out, name)
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return None
+
+http = load("http.json")
+for backend, target in (("sqlite", 0.5), ("memory", 0.8)):
+    key = f"http_{backend}"
+    if http and key in http:
+        h = http[key]
+        line(key, h["ratio"], f"{h['ours_rps']:.0f} req/s", f"{h['nginx_rps']:.0f} req/s", target,
+             extra=f"  [p99 {h['ours_p99_ms']:.2f} ms vs {h['nginx_p99_ms']:.2f} ms; server cpu/req "
+                   f"{h['ours_cpu_us']:.1f} us vs {h['nginx_cpu_us']:.1f} us; rounds: "
+                   f"{' '.join(f'{x:.2f}' for x in h['rounds'])}]")
+    else:
+        lines.append(f"{key} ratio=n/a (not measured: {http.get('reason', 'no http.json') if http else 'no http.json'})")
+
+if http and "hello" in http:
+    h = http["hello"]
+    lines.append(f"  (reference: Hummingbird hello-world {h['rps']:.0f} req/s, p99 {h['p99_ms']:.2f} ms, "
+                 f"server cpu/req {h['cpu_us']:.1f} us)")
+
+memory = load("memory.json")
+if memory:
+    lines.append(f"rss_mb {memory['rss_mb']:.1f} {'PASS' if memory['rss_mb'] < 100 else 'MISS'} (target < 100; "
+                 f"{memory['keys']} keys, {memory['seconds']} s of mixed load, {memory['requests']} requests)")
+else:
+    lines.append("rss_mb n/a (not measured)")
+
+states = [metric(r, "state_kb", "state_kb") for r in rs]
+states = [x for x in states if x is not None]
+resident = [metric(r, "state_kb", "state_rss_kb") for r in rs]
+resident = [x for x in resident if x is not None]
+if states:
+    kb = statistics.median(states)
+    lines.append(f"state_kb {kb:.0f} {'PASS' if kb < 1024 else 'MISS'} (target < 1024; heap of one pooled Lua state "
+                 f"with globals, KV/json bindings and one route environment, as Lua counts it)")
+
+growth = [(metric(r, "kv_get_memory_growth", "rss_growth_kb"), metric(r, "kv_get_memory_growth", "lua_growth_kb"),
+           metric(r, "kv_get_memory_growth", "ops_per_s"), metric(r, "kv_get_memory_growth", "rss_growth_total_kb"))
+          for r in rs]
+growth = [g for g in growth if g[0] is not None]
+if growth:
+    g = growth[0]
+    calls = os.environ.get("LUAT_BENCH_GROWTH_CALLS", "10000000")
+    lines.append(f"kv_get_growth_kb {g[0]:.0f} {'PASS' if g[0] < 1024 else 'MISS'} (target: no growth; "
+                 f"resident growth over the second half of {calls} kv:get; over all of them {g[3]:.0f} KB "
+                 f"(SQLite's bounded page cache filling); Lua heap growth {g[1]:.0f} KB; {fmt_rate(g[2])})")
+
+startup = load("startup.json")
+if startup:
+    lines.append(f"startup_ms {startup['ours_ms']:.0f} {'PASS' if startup['ours_ms'] <= 300 else 'MISS'} "
+                 f"(target <= 300; Hummingbird hello-world {startup['baseline_ms']:.0f} ms; median of {startup['runs']})")
+else:
+    lines.append("startup_ms n/a (not measured)")
+
+print("\n".join(lines))

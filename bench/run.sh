@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The performance suite of issue 7: every target as a ratio against a baseline measured in
+# the same run, one line each: `NAME ratio=R (ours X / baseline Y)`, plus rss_mb, state_kb
+# and startup_ms. Bounded in time (under 15 minutes, build included); loopback only.
+#
+#   bench/run.sh                 # everything
+#
+# Settings (environment):
+#   LUAT_BENCH_ROUNDS=3          rounds of the KV benchmarks (the median ratio is reported)
+#   LUAT_BENCH_SECONDS=1         seconds per KV benchmark and round
+#   LUAT_BENCH_GROWTH_CALLS=10000000   kv:get calls of the memory-growth check
+#   LUAT_BENCH_HTTP_SECONDS=8    seconds per wrk run (3 rounds, interleaved)
+#   LUAT_BENCH_LOAD_SECONDS=60   mixed load before reading rss_mb (shortened to fit the bound)
+#   LUAT_BENCH_DEADLINE=870      seconds the whole run may take
+#   LUAT_BENCH_OUT=DIR           where results go (default .build-bench/results/TIMESTAMP)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+start=$(date +%s)
+deadline=$((start + ${LUAT_BENCH_DEADLINE:-870}))
+left() { echo $((deadline - $(date +%s))); }
+
+rounds=${LUAT_BENCH_ROUNDS:-3}
+http_seconds=${LUAT_BENCH_HTTP_SECONDS:-8}
+load_seconds=${LUAT_BENCH_LOAD_SECONDS:-60}
+export LUAT_BENCH_SECONDS=${LUAT_BENCH_SECONDS:-1}
+export LUAT_BENCH_GROWTH_CALLS=${LUAT_BENCH_GROWTH_CALLS:-10000000}
+export LUAT_BENCH_DIR=${LUAT_BENCH_DIR:-$root/.build-bench/fixtures}
+out=${LUAT_BENCH_OUT:-$root/.build-bench/results/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out" "$LUAT_BENCH_DIR"
+log="$out/run.log"
+echo "bench/run.sh: results in $out"
+
+# --- tools -----------------------------------------------------------------------------
+bash scripts/setup.sh >>"$log" 2>&1
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || missing+=(nginx)
+[ -f /usr/share/nginx/modules/ngx_http_lua_module.so ] || missing+=(libnginx-mod-http-lua)
+if ((${#missing[@]})); then
+    echo "Installing ${missing[*]}"
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq >>"$log" 2>&1
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >>"$log" 2>&1
+fi
+
+# --- build (one build folder: the benchmarks, luat and the Hummingbird hello-world) -----
+echo "Building (release)..."
+(cd Benchmarks && swift build -c release --product KVBenchmarks >>"$log" 2>&1 \
+    && swift build -c release --product HelloHummingbird >>"$log" 2>&1 \
+    && swift build -c release --product luat >>"$log" 2>&1) || { tail -30 "$log"; exit 1; }
+bin=$(cd Benchmarks && swift build -c release --show-bin-path)
+echo "  built in $(($(date +%s) - start)) s"
+
+# --- KV benchmarks (targets 1-4, 6) ------------------------------------------------------
+for r in $(seq 1 "$rounds"); do
+    if ((r > 1 && $(left) < 420)); then echo "  (skipping KV round $r to stay within the time bound)"; break; fi
+    skip=()
+    # state size and memory growth: once, in the first round
+    ((r > 1)) && skip=(--skip 'state_kb' --skip 'kv_get_memory_growth')
+    echo "KV benchmarks, round $r/$rounds..."
+    (cd Benchmarks && swift package --disable-sandbox benchmark --no-progress \
+        --format histogramPercentiles --path "$out/round-$r" "${skip[@]}" >>"$log" 2>&1) \
+        || { tail -30 "$log"; exit 1; }
+done
+depth_db=$(ls "$LUAT_BENCH_DIR"/depth-*.db | head -1)
+
+# --- HTTP (target 5) -------------------------------------------------------------------------
+echo "HTTP: luat serve (SQLite, memory) vs nginx + lua shared dict, wrk -t2 -c64, ${http_seconds} s x 3 rounds..."
+python3 bench/servers.py http "$out" "$bin/luat" "$http_seconds" 3 "$bin/HelloHummingbird" || echo "  HTTP measurement failed (see above)"
+
+# --- memory (target 6) -------------------------------------------------------------------
+budget=$(($(left) - 60))
+if ((budget < load_seconds)); then
+    load_seconds=$((budget > 10 ? budget : 10))
+    echo "  (mixed load shortened to ${load_seconds} s to stay within the time bound)"
+fi
+echo "Memory: luat serve on 1,000,000 keys after ${load_seconds} s of mixed load..."
+python3 bench/servers.py memory "$out" "$bin/luat" "$depth_db" "$load_seconds" || echo "  memory measurement failed"
+
+# --- start-up (target 7) -------------------------------------------------------------------
+echo "Start-up: first response after launch, luat serve vs Hummingbird hello-world..."
+python3 bench/servers.py startup "$out" "$bin/luat" "$bin/HelloHummingbird" 5 || echo "  start-up measurement failed"
+
+echo
+echo "== issue 7 targets ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(($(date +%s) - start)) s) =="
+python3 bench/report.py "$out" | tee "$out/summary.txt"
