@@ -166,7 +166,7 @@ enum KVBinding {
             switch name {
             case "limit":
                 let n = try number(L, i, option: "limit")
-                do throws(KVError) { result.limit = try KVRules.listLimit(fromNumber: n) } catch { throw LuaError(error.message) }
+                result.limit = try kvCall { () throws(KVError) in try KVRules.listLimit(fromNumber: n) }
             default:
                 guard let text = LuaStack.bytes(L, i) else {
                     throw LuaError("\(name) must be a string, got \(LuaStack.typeName(L, i))")
@@ -284,12 +284,9 @@ private func kvGet(_ L: LuaStatePointer?) -> Int32 {
         let ns = try KVBinding.namespace(L, method: "get", usage: "key, type?")
         let type = try KVBinding.readType(L, 3)
         if lua_type(L, 2) == LUA_TTABLE {
-            let keys = try KVBinding.keyList(L, 2)
-            let entries: [KVEntry?]
-            do throws(KVError) { entries = try ns.getMany(keyBytes: keys) } catch { throw LuaError(error.message) }
-            lua_createtable(L, 0, Int32(keys.count))
-            for (key, entry) in zip(keys, entries) {
-                guard let entry else { continue }
+            let found = try KVBinding.bulkEntries(L, ns)
+            lua_createtable(L, 0, Int32(found.count))
+            for (key, entry) in found {
                 LuaStack.push(L, key)
                 try KVBinding.pushValue(L, entry.value, as: type, key: key)
                 lua_rawset(L, -3)
@@ -316,8 +313,7 @@ private func kvGet(_ L: LuaStatePointer?) -> Int32 {
             return 1
         }
         let key = try KVBinding.key(L, 2)
-        let value: [UInt8]?
-        do throws(KVError) { value = try ns.get(keyBytes: key) } catch { throw LuaError(error.message) }
+        let value = try kvCall { () throws(KVError) in try ns.get(keyBytes: key) }
         guard let value else { lua_pushnil(L); return 1 }
         try KVBinding.pushValue(L, value, as: type, key: key)
         return 1
@@ -332,12 +328,9 @@ private func kvGetWithMetadata(_ L: LuaStatePointer?) -> Int32 {
         let ns = try KVBinding.namespace(L, method: "getWithMetadata", usage: "key, type?")
         let type = try KVBinding.readType(L, 3)
         if lua_type(L, 2) == LUA_TTABLE {
-            let keys = try KVBinding.keyList(L, 2)
-            let entries: [KVEntry?]
-            do throws(KVError) { entries = try ns.getMany(keyBytes: keys) } catch { throw LuaError(error.message) }
-            lua_createtable(L, 0, Int32(keys.count))
-            for (key, entry) in zip(keys, entries) {
-                guard let entry else { continue }
+            let found = try KVBinding.bulkEntries(L, ns)
+            lua_createtable(L, 0, Int32(found.count))
+            for (key, entry) in found {
                 LuaStack.push(L, key)
                 lua_createtable(L, 0, 3)
                 try KVBinding.pushValue(L, entry.value, as: type, key: key)
@@ -353,8 +346,7 @@ private func kvGetWithMetadata(_ L: LuaStatePointer?) -> Int32 {
             return 1
         }
         let key = try KVBinding.key(L, 2)
-        let found: KVEntry?
-        do throws(KVError) { found = try ns.getWithMetadata(keyBytes: key) } catch { throw LuaError(error.message) }
+        let found = try kvCall { () throws(KVError) in try ns.getWithMetadata(keyBytes: key) }
         guard let entry = found else {
             lua_pushnil(L)
             lua_pushnil(L)
@@ -381,7 +373,7 @@ private func kvPut(_ L: LuaStatePointer?) -> Int32 {
         let key = try KVBinding.key(L, 2)
         let value = try KVBinding.valueBytes(L, 3)
         let options = try KVBinding.putOptions(L, 4)
-        do throws(KVError) { try ns.put(keyBytes: key, value, options) } catch { throw LuaError(error.message) }
+        try kvCall { () throws(KVError) in try ns.put(keyBytes: key, value, options) }
         return 0
     } catch {
         return fail(L, "put", error)
@@ -393,7 +385,7 @@ private func kvDelete(_ L: LuaStatePointer?) -> Int32 {
     do throws(LuaError) {
         let ns = try KVBinding.namespace(L, method: "delete", usage: "key")
         let key = try KVBinding.key(L, 2)
-        do throws(KVError) { try ns.delete(keyBytes: key) } catch { throw LuaError(error.message) }
+        try kvCall { () throws(KVError) in try ns.delete(keyBytes: key) }
         return 0
     } catch {
         return fail(L, "delete", error)
@@ -405,8 +397,7 @@ private func kvList(_ L: LuaStatePointer?) -> Int32 {
     do throws(LuaError) {
         let ns = try KVBinding.namespace(L, method: "list", usage: "options?")
         let options = try KVBinding.listOptions(L, 2)
-        let page: ListResult
-        do throws(KVError) { page = try ns.list(options) } catch { throw LuaError(error.message) }
+        let page = try kvCall { () throws(KVError) in try ns.list(options) }
         lua_createtable(L, 0, 3)
         lua_createtable(L, Int32(clamping: page.keys.count), 0)
         for (i, key) in page.keys.enumerated() {
@@ -431,5 +422,23 @@ private func kvList(_ L: LuaStatePointer?) -> Int32 {
         return 1
     } catch {
         return fail(L, "list", error)
+    }
+}
+
+/// Runs a store call, turning its `KVError` into the `LuaError` the binding raises.
+@inline(__always)
+func kvCall<T>(_ body: () throws(KVError) -> T) throws(LuaError) -> T {
+    do { return try body() } catch { throw LuaError(error.message) }
+}
+
+extension KVBinding {
+    /// Bulk reads: the keys of the table at stack index 2 that exist, with their entries,
+    /// in the order given.
+    static func bulkEntries(_ L: LuaStatePointer, _ ns: KVNamespace) throws(LuaError) -> [(key: [UInt8], entry: KVEntry)] {
+        let keys = try keyList(L, 2)
+        let entries = try kvCall { () throws(KVError) in try ns.getMany(keyBytes: keys) }
+        var found: [(key: [UInt8], entry: KVEntry)] = []
+        for (key, entry) in zip(keys, entries) where entry != nil { found.append((key, entry!)) }
+        return found
     }
 }
