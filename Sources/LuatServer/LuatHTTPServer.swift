@@ -99,6 +99,10 @@ public final class LuatHTTPServer: Sendable {
         let server: LuatHTTPServer
 
         func respond(to request: Request, context: Context) async throws -> Response {
+            // The access log line is neither timed nor formatted when standard output is /dev/null.
+            guard server.output.outputDiscarded == false else {
+                return Self.response(await server.handle(request), head: request.method == .head)
+            }
             let start = ContinuousClock.now
             let result = await server.handle(request)
             let elapsed = ContinuousClock.now - start
@@ -236,6 +240,19 @@ public final class LuatHTTPServer: Sendable {
 /// Lines to standard output and standard error, whole and flushed (access log, startup line, errors).
 final class OutputLines: Sendable {
     private let lock = Mutex(())
+    /// Standard output is /dev/null (as under `luat serve > /dev/null`): lines to it can be skipped.
+    let outputDiscarded: Bool
+
+    init() {
+        outputDiscarded = Self.isDevNull(1)
+    }
+
+    static func isDevNull(_ fd: Int32) -> Bool {
+        var target = stat()
+        var null = stat()
+        guard fstat(fd, &target) == 0, stat("/dev/null", &null) == 0 else { return false }
+        return (target.st_mode & S_IFMT) == S_IFCHR && target.st_rdev == null.st_rdev
+    }
 
     func out(_ line: String) { write(line, to: 1) }
     func err(_ line: String) { write(line, to: 2) }
