@@ -299,15 +299,12 @@ private func kvGet(_ L: LuaStatePointer?) -> Int32 {
             guard let key = LuaStack.view(L, 2) else {
                 throw LuaError("key must be a string, got \(LuaStack.typeName(L, 2))")
             }
-            let found: Bool
-            do throws(KVError) {
-                found = try ns.withValue(keyBytes: key) { value in
+            let found = try kvCall { () throws(KVError) -> Bool in
+                try ns.withValue(keyBytes: key) { value in
                     guard let value else { return false }
                     LuaStack.push(L, value)
                     return true
                 }
-            } catch {
-                throw LuaError(error.message)
             }
             if !found { lua_pushnil(L) }
             return 1
@@ -335,12 +332,7 @@ private func kvGetWithMetadata(_ L: LuaStatePointer?) -> Int32 {
                 lua_createtable(L, 0, 3)
                 try KVBinding.pushValue(L, entry.value, as: type, key: key)
                 LuaStack.setField(L, -2, "value")
-                if let expiration = entry.expiration {
-                    lua_pushinteger(L, expiration)
-                    LuaStack.setField(L, -2, "expiration")
-                }
-                try KVBinding.pushMetadata(L, entry.metadata)
-                LuaStack.setField(L, -2, "metadata")
+                try KVBinding.setMetaFields(L, entry)
                 lua_rawset(L, -3)
             }
             return 1
@@ -354,12 +346,7 @@ private func kvGetWithMetadata(_ L: LuaStatePointer?) -> Int32 {
         }
         try KVBinding.pushValue(L, entry.value, as: type, key: key)
         lua_createtable(L, 0, 2)
-        if let expiration = entry.expiration {
-            lua_pushinteger(L, expiration)
-            LuaStack.setField(L, -2, "expiration")
-        }
-        try KVBinding.pushMetadata(L, entry.metadata)
-        LuaStack.setField(L, -2, "metadata")
+        try KVBinding.setMetaFields(L, entry)
         return 2
     } catch {
         return fail(L, "getWithMetadata", error)
@@ -440,5 +427,16 @@ extension KVBinding {
         var found: [(key: [UInt8], entry: KVEntry)] = []
         for (key, entry) in zip(keys, entries) where entry != nil { found.append((key, entry!)) }
         return found
+    }
+
+    /// Sets `expiration` (when there is one) and `metadata` on the table on top of the stack,
+    /// the shape of `getWithMetadata`'s second result.
+    static func setMetaFields(_ L: LuaStatePointer, _ entry: KVEntry) throws(LuaError) {
+        if let expiration = entry.expiration {
+            lua_pushinteger(L, expiration)
+            LuaStack.setField(L, -2, "expiration")
+        }
+        try pushMetadata(L, entry.metadata)
+        LuaStack.setField(L, -2, "metadata")
     }
 }
