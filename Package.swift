@@ -59,11 +59,14 @@ let package = Package(
         // WASM engine. Imports no Foundation and compiles under Embedded Swift (see
         // scripts/check-embedded.sh).
         .target(name: "LuatRouting", dependencies: ["KVCore", "LuaRuntime"]),
+        // The HTTP layer's own request/response types and handler protocol, shared by every
+        // handler `luat serve` mounts (Lua routes, the KV REST API).
+        .target(name: "LuatHTTP"),
         // `luat serve`: file routes, request ctx, Lua state pool, HTTP on Hummingbird.
         .target(
             name: "LuatServer",
             dependencies: [
-                "KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatRouting",
+                "KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatRouting", "LuatHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -88,6 +91,7 @@ let package = Package(
         // Runs the built `luat` binary as a real process against real data files.
         .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI", "KVCore", "KVSQLite"]),
         .testTarget(name: "LuatRoutingTests", dependencies: ["LuatRouting", "LuaRuntime", "KVCore"]),
+        .testTarget(name: "LuatHTTPTests", dependencies: ["LuatHTTP"]),
         .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore"]),
     ]
 )
