@@ -74,15 +74,21 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         state = .reading(head)
         body = []
         reserved = 0
-        guard let declared = head.headers.first(name: "content-length").flatMap({ Int($0) }), declared > 0 else { return }
-        if declared > shared.maxBodySize {
-            return refuse(413, context: context)
+        if let declared = head.headers.first(name: "content-length").flatMap({ Int($0) }), declared > 0 {
+            if declared > shared.maxBodySize {
+                return refuse(413, context: context)
+            }
+            guard shared.budget.reserve(declared) else {
+                return refuse(503, context: context)
+            }
+            reserved = declared
+            body.reserveCapacity(declared)
         }
-        guard shared.budget.reserve(declared) else {
-            return refuse(503, context: context)
+        // A client that waits for permission to send its body (curl does above 1 KiB) gets it
+        // now that the body is accepted; a refused one got its final answer instead.
+        if head.version == .http1_1, head.headers[canonicalForm: "expect"].contains(where: { HTTPHeaders.equal(String($0), "100-continue") }) {
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
-        reserved = declared
-        body.reserveCapacity(declared)
     }
 
     private func receive(_ buffer: ByteBuffer, context: ChannelHandlerContext) {

@@ -45,7 +45,7 @@ public final class HTTPServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                     // Out of file descriptors, `accept` fails at once again: pause instead of spinning.
-                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(backoffProvider: { _ in backoff }))
+                    try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(pause: backoff))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

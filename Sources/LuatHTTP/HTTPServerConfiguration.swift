@@ -17,7 +17,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// At shutdown, how long requests in flight may take before their connections are closed.
     public var shutdownGrace: Duration = .seconds(10)
     /// How long accepting pauses after `accept` fails for lack of file descriptors
-    /// (EMFILE/ENFILE), instead of retrying at once and spinning.
+    /// (EMFILE/ENFILE) or memory, instead of retrying at once and spinning (`AcceptPauseHandler`).
     public var acceptBackoff: Duration = .seconds(1)
     /// The `Retry-After` seconds of a 503 for a full body budget.
     public var retryAfterSeconds = 1

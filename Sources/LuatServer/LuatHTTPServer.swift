@@ -32,6 +32,8 @@ public struct ServerOptions: Sendable {
     public var shutdownGrace: Duration = .seconds(10)
     /// Number of Lua states (and worker threads).
     public var workers: Int
+    /// Event-loop threads of the HTTP server (accepting, parsing, writing).
+    public var eventLoops = System.coreCount
     /// Folders `--watch` looks at.
     public var watchedFolders: [String] = []
 
@@ -92,7 +94,7 @@ public final class LuatHTTPServer: Sendable {
 
         func run() async throws {
             let options = server.options
-            var configuration = HTTPServerConfiguration(host: options.host, port: options.port, eventLoops: System.coreCount)
+            var configuration = HTTPServerConfiguration(host: options.host, port: options.port, eventLoops: options.eventLoops)
             configuration.maxBodySize = options.maxBodySize
             configuration.maxInflightBodyBytes = options.maxInflightBodyBytes
             configuration.idleTimeout = options.idleTimeout

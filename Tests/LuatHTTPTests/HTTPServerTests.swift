@@ -95,6 +95,21 @@ func withServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
         }
     }
 
+    @Test func expectContinueIsAnsweredBeforeTheBody() async throws {
+        try await withServer({ $0.maxBodySize = 1000 }) { port, _ in
+            let c = try RawConnection(port: port)
+            c.send("POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            let proceed = try #require(try c.readResponse(head: true))
+            #expect(proceed.status == 100)
+            c.send("hello")
+            #expect(try c.readResponse()?.text == "/echo 5hello")
+            // Refused by its length: the final answer, no 100.
+            let big = try RawConnection(port: port)
+            big.send("POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n")
+            #expect(try big.readResponse()?.status == 413)
+        }
+    }
+
     @Test func http10ClosesUnlessKeepAlive() async throws {
         try await withServer { port, _ in
             let c = try RawConnection(port: port)
@@ -229,11 +244,11 @@ func withServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
         let idle = try RawConnection(port: port)
         let stopping = Task { await server.shutdown() }
         // The idle connection closes at once, the busy one gets its answer, then closes.
-        #expect(try idle.closedByServer())
+        #expect(try await onThread { try idle.closedByServer() })
         held.releaseAll()
-        let answer = try #require(try busy.readResponse())
+        let answer = try #require(try await onThread { try busy.readResponse() })
         #expect(answer.text == "held 0")
-        #expect(try busy.closedByServer())
+        #expect(try await onThread { try busy.closedByServer() })
         await stopping.value
         #expect((try? RawConnection(port: port)) == nil)
     }

@@ -8,13 +8,13 @@ import Foundation
 /// A blocking loopback TCP connection that writes exactly the bytes given and parses responses
 /// as they come, so tests see the server's framing (pipelining, early answers, closes).
 /// Reads time out after 10 s, so a server that never answers fails the test instead of hanging it.
-final class RawConnection {
+final class RawConnection: @unchecked Sendable {
     let fd: Int32
     private var received: [UInt8] = []
 
     struct Failure: Error, CustomStringConvertible { let description: String }
 
-    struct Response {
+    struct Response: Sendable {
         var status: Int
         var headers: [(name: String, value: String)]
         var body: [UInt8]
@@ -111,5 +111,17 @@ final class RawConnection {
         guard haystack.count >= needle.count else { return nil }
         for i in 0...(haystack.count - needle.count) where haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
         return nil
+    }
+}
+
+/// Runs blocking socket work on a thread of its own, so a test that waits for the server does
+/// not hold a thread of Swift's cooperative pool (which a concurrent task of the same test,
+/// such as a shutdown in progress, may need).
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }
+        thread.start()
     }
 }
