@@ -97,6 +97,10 @@ let package = Package(
         .testTarget(name: "LuatRoutingTests", dependencies: ["LuatRouting", "LuaRuntime", "KVCore"]),
         .testTarget(name: "LuatHTTPTests", dependencies: ["LuatHTTP"]),
         .testTarget(name: "HistoryCheckerTests", dependencies: ["HistoryChecker"]),
+        // The reliability suite (docs/reliability.md): real `luat` processes, real files, a real
+        // server on loopback; kills, contention, linearizability, generated bad input.
+        // `LUAT_RELIABILITY_SCALE` multiplies its counts (CI: 1).
+        .testTarget(name: "ReliabilityTests", dependencies: ["HistoryChecker", "LuatCLI", "CSQLite"]),
         .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore"]),
     ]
 )
