@@ -186,23 +186,29 @@ struct CrashSafetyTests {
             try ("[" + body + "]").write(toFile: file, atomically: false, encoding: .utf8)
             return file
         }
-        // One import left alone, to time it: kills then land anywhere from 10 % to 105 % of it
-        // (reading, checking, writing, committing, or after); rounds go on until 10 kills.
+        // One import left alone, to time it. Kills then land at a random fraction of a window
+        // that adapts: it shrinks when an import finished first (the machine got faster) and
+        // grows when it was killed, so kills keep landing late in an import (writing,
+        // committing) however loaded the machine is. Rounds go on until 10 kills.
         let started = Date()
         let timed = try Luat.run(["kv", "import", "ns0", try bulkFile(0)], in: project.root)
         let duration = Date().timeIntervalSince(started)
         #expect(timed.status == 0, "\(timed.stderr)")
         #expect(try StoreContents.export(project, namespace: "ns0").count == entries)
-        while kills < targetKills && rounds < 3 * targetKills {
+        var window = duration
+        while kills < targetKills && rounds < 4 * targetKills {
             rounds += 1
             let round = rounds
             let file = try bulkFile(round)
             let log = project.path("import-\(round).log")
             let process = try Luat.start(["kv", "import", "ns\(round)", file], in: project.root, stdout: log, stderr: log + ".err")
-            usleep(useconds_t(duration * (0.1 + Double(random.next() % 950) / 1_000) * 1_000_000))
+            usleep(useconds_t(window * (0.3 + Double(random.next() % 700) / 1_000) * 1_000_000))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1
+                window = min(window * 1.1, duration * 3)
+            } else {
+                window *= 0.6
             }
             process.waitUntilExit()
             let finished = process.terminationReason == .exit && process.terminationStatus == 0
