@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
         .library(name: "LuaHost", targets: ["LuaHost"]),
         .library(name: "LuatRouting", targets: ["LuatRouting"]),
+        .library(name: "HistoryChecker", targets: ["HistoryChecker"]),
         .executable(name: "luat", targets: ["LuatCLI"]),
     ],
     dependencies: [
@@ -81,6 +82,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // A linearizability checker for recorded concurrent histories (registers with versions,
+        // counters), used by the reliability suite. Depends on nothing else in the package.
+        .target(name: "HistoryChecker"),
         .executableTarget(
             name: "LuatCLI",
             dependencies: ["KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -99,6 +103,11 @@ let package = Package(
         .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI", "KVCore", "KVSQLite"]),
         .testTarget(name: "LuatRoutingTests", dependencies: ["LuatRouting", "LuaRuntime", "KVCore"]),
         .testTarget(name: "LuatHTTPTests", dependencies: ["LuatHTTP"]),
+        .testTarget(name: "HistoryCheckerTests", dependencies: ["HistoryChecker"]),
+        // The reliability suite (docs/reliability.md): real `luat` processes, real files, a real
+        // server on loopback; kills, contention, linearizability, generated bad input.
+        // `LUAT_RELIABILITY_SCALE` multiplies its counts (CI: 1).
+        .testTarget(name: "ReliabilityTests", dependencies: ["HistoryChecker", "LuatCLI", "CSQLite"]),
         .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore", "LuatHTTP", "LuatProject"]),
     ]
 )
