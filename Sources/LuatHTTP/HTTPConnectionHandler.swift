@@ -74,6 +74,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         state = .reading(head)
         body = []
         reserved = 0
+        if let problem = Self.headProblem(head, limits: shared.headerLimits) {
+            return refuse(problem.status, detail: problem.detail, context: context)
+        }
         if let declared = head.headers.first(name: "content-length").flatMap({ Int($0) }), declared > 0 {
             if declared > shared.maxBodySize {
                 return refuse(413, context: context)
@@ -186,14 +189,40 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// budget): drops what was read, reads the rest of the request without keeping it, and
     /// closes the connection at its end (or at the idle timeout). Reading on, rather than
     /// closing at once, lets the client see the answer instead of a reset.
-    private func refuse(_ status: Int, context: ChannelHandlerContext) {
+    /// What is wrong with a request head that NIO's parser accepted: more header fields or
+    /// header bytes than `limits` allow (431), or an HTTP/1.1 request without exactly one
+    /// `Host` (400, RFC 9112 §3.2). Nil when the head is acceptable.
+    static func headProblem(_ head: HTTPRequestHead, limits: HTTPHeaderLimits) -> (status: Int, detail: String)? {
+        var count = 0
+        var bytes = 0
+        var hosts = 0
+        for field in head.headers {
+            count += 1
+            bytes += field.name.utf8.count + field.value.utf8.count + 4
+            if equal(field.name, "host") { hosts += 1 }
+        }
+        if count > limits.maxFields {
+            return (431, "more than \(limits.maxFields) header fields (got \(count))")
+        }
+        if bytes > limits.maxBytes {
+            return (431, "header fields exceed \(limits.maxBytes) bytes (got \(bytes))")
+        }
+        if hosts > 1 { return (400, "more than one Host header") }
+        if hosts == 0 && (head.version.major, head.version.minor) >= (1, 1) { return (400, "an HTTP/1.1 request needs a Host header") }
+        return nil
+    }
+
+    private func refuse(_ status: Int, detail: String? = nil, context: ChannelHandlerContext) {
         shared.budget.release(reserved)
         reserved = 0
         body = []
         state = .discarding
         var headers = NIOHTTP1.HTTPHeaders()
         let text: String
-        if status == 413 {
+        if let detail {
+            let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
+            text = #"{"error":"\#(reason)","detail":"\#(detail)"}"#
+        } else if status == 413 {
             text = #"{"error":"Payload Too Large","limit":\#(shared.maxBodySize)}"#
         } else {
             text = #"{"error":"Service Unavailable","detail":"too many request bodies in flight; retry later"}"#

@@ -105,6 +105,7 @@ final class ConnectionShared: Sendable {
     let maxBodySize: Int
     let budget: BodyBudget
     let retryAfter: String
+    let headerLimits: HTTPHeaderLimits
     /// Set once the event loops are stopping: late responses are dropped, not scheduled.
     let stopped = Atomic<Bool>(false)
 
@@ -112,5 +113,6 @@ final class ConnectionShared: Sendable {
         maxBodySize = configuration.maxBodySize
         budget = BodyBudget(limit: configuration.maxInflightBodyBytes)
         retryAfter = String(configuration.retryAfterSeconds)
+        headerLimits = configuration.headerLimits
     }
 }

@@ -19,6 +19,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// How long accepting pauses after `accept` fails for lack of file descriptors
     /// (EMFILE/ENFILE) or memory, instead of retrying at once and spinning (`AcceptPauseHandler`).
     public var acceptBackoff: Duration = .seconds(1)
+    /// How many header fields and header bytes a request head may carry (431 beyond).
+    public var headerLimits = HTTPHeaderLimits()
     /// The `Retry-After` seconds of a 503 for a full body budget.
     public var retryAfterSeconds = 1
     /// Event-loop threads (accepting, parsing, writing; handlers run their blocking work elsewhere).
@@ -29,4 +31,12 @@ public struct HTTPServerConfiguration: Sendable {
         self.port = port
         self.eventLoops = max(1, eventLoops)
     }
+}
+
+/// Limits on a request's header block, checked once NIO has parsed the head (NIO's parser
+/// itself bounds each line). The defaults are nginx's order of magnitude: 100 fields, 64 KiB.
+public struct HTTPHeaderLimits: Sendable {
+    public var maxFields = 100
+    public var maxBytes = 64 * 1024
+    public init() {}
 }

@@ -179,6 +179,32 @@ func withServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
         }
     }
 
+    @Test func headerBlocksOverTheLimitsAndBadHostsAreRefused() async throws {
+        try await withServer({ $0.headerLimits.maxFields = 20; $0.headerLimits.maxBytes = 2_000 }) { port, _ in
+            let cases: [(String, Int, String)] = [
+                ("GET /echo HTTP/1.1\r\nHost: a\r\n" + String(repeating: "X-Many: y\r\n", count: 20) + "\r\n", 431, "more than 20 header fields (got 21)"),
+                ("GET /echo HTTP/1.1\r\nHost: a\r\nX-Big: " + String(repeating: "b", count: 2_000) + "\r\n\r\n", 431, "exceed 2000 bytes"),
+                ("GET /echo HTTP/1.1\r\n\r\n", 400, "needs a Host header"),
+                ("GET /echo HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "more than one Host"),
+            ]
+            for (request, status, detail) in cases {
+                let c = try RawConnection(port: port)
+                c.send(request)
+                let response = try #require(try c.readResponse(), "\(request.prefix(40).debugDescription)")
+                #expect(response.status == status, "\(request.prefix(40).debugDescription)")
+                #expect(response.text.contains(detail), "\(response.text)")
+                #expect(try c.closedByServer())
+            }
+            // At the limits, and HTTP/1.0 without Host, are served.
+            let atLimit = try RawConnection(port: port)
+            atLimit.send("GET /echo HTTP/1.1\r\nHost: a\r\n" + String(repeating: "X-Many: y\r\n", count: 19) + "\r\n")
+            #expect(try atLimit.readResponse()?.status == 200)
+            let old = try RawConnection(port: port)
+            old.send("GET /echo HTTP/1.0\r\n\r\n")
+            #expect(try old.readResponse()?.status == 200)
+        }
+    }
+
     @Test func bodyBudgetRefusesBeyondItAndServesSmallRequests() async throws {
         try await withServer({ $0.maxBodySize = 80_000; $0.maxInflightBodyBytes = 100_000; $0.retryAfterSeconds = 2 }) { port, held in
             // 60,000 bytes held by a handler that has not answered yet.
