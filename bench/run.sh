@@ -19,6 +19,9 @@
 #                                (http_hello, http_nio_hello; no luat build)
 #   LUAT_BENCH_BEFORE=PATH       an older luat binary, measured in the same HTTP rounds
 #                                (http_before_sqlite, http_before_memory)
+#   LUAT_BENCH_ONLY=disk         only the disk use per value size (issue 11): builds luat,
+#                                prints the disk_ratio_* lines (~3 min)
+#   LUAT_BENCH_DISK_SCALE=1      fraction of the disk benchmark's entries (0.1 for a quick look)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -28,7 +31,7 @@ left() { echo $((deadline - $(date +%s))); }
 
 rounds=${LUAT_BENCH_ROUNDS:-3}
 only=${LUAT_BENCH_ONLY:-}
-case "$only" in ""|http|hello) ;; *) echo "LUAT_BENCH_ONLY: unknown part '$only' (known: http, hello)"; exit 2 ;; esac
+case "$only" in ""|http|hello|disk) ;; *) echo "LUAT_BENCH_ONLY: unknown part '$only' (known: http, hello, disk)"; exit 2 ;; esac
 http_seconds=${LUAT_BENCH_HTTP_SECONDS:-8}
 load_seconds=${LUAT_BENCH_LOAD_SECONDS:-60}
 export LUAT_BENCH_SECONDS=${LUAT_BENCH_SECONDS:-1}
@@ -56,13 +59,13 @@ fi
 # --- build (one build folder: the benchmarks, luat and the two hello-worlds) -------------
 echo "Building (release)..."
 (cd Benchmarks && { [ -n "$only" ] || swift build -c release --product KVBenchmarks >>"$log" 2>&1; } \
-    && swift build -c release --product HelloHummingbird >>"$log" 2>&1 \
-    && swift build -c release --product HelloNIO >>"$log" 2>&1 \
+    && { [ "$only" = disk ] || swift build -c release --product HelloHummingbird >>"$log" 2>&1; } \
+    && { [ "$only" = disk ] || swift build -c release --product HelloNIO >>"$log" 2>&1; } \
     && { [ "$only" = hello ] || swift build -c release --product luat >>"$log" 2>&1; }) || { tail -30 "$log"; exit 1; }
 bin=$(cd Benchmarks && swift build -c release --show-bin-path)
 echo "  built in $(($(date +%s) - start)) s"
 
-if [ -n "$only" ]; then
+if [ "$only" = http ] || [ "$only" = hello ]; then
     luat="$bin/luat"
     [ "$only" = hello ] && luat=-
     echo "HTTP: luat serve (SQLite, memory) and the hello-worlds vs nginx + lua shared dict, wrk -t2 -c64, ${http_seconds} s x 3 rounds..."
@@ -70,6 +73,15 @@ if [ -n "$only" ]; then
     echo
     echo "== issue 7/15, HTTP only ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(($(date +%s) - start)) s) =="
     python3 bench/report.py "$out" | grep -E '^(http_|  \(reference)' | tee "$out/summary.txt"
+    exit 0
+fi
+
+if [ "$only" = disk ]; then
+    echo "Disk: kv.db bytes / data bytes per value size after luat kv import..."
+    python3 bench/disk.py "$out" "$bin/luat"
+    echo
+    echo "== issue 11, disk only =="
+    python3 bench/report.py "$out" | grep -E '^disk_ratio' | tee "$out/summary.txt"
     exit 0
 fi
 
@@ -84,7 +96,7 @@ for r in $(seq 1 "$rounds"); do
         --format histogramPercentiles --path "$out/round-$r" "${skip[@]}" >>"$log" 2>&1) \
         || { tail -30 "$log"; exit 1; }
 done
-depth_db=$(ls "$LUAT_BENCH_DIR"/depth-*.db | head -1)
+depth_db=$(ls -t "$LUAT_BENCH_DIR"/depth-*.db | head -1)
 
 # --- HTTP (target 5) -------------------------------------------------------------------------
 echo "HTTP: luat serve (SQLite, memory) vs nginx + lua shared dict, wrk -t2 -c64, ${http_seconds} s x 3 rounds..."
@@ -98,6 +110,14 @@ if ((budget < load_seconds)); then
 fi
 echo "Memory: luat serve on 1,000,000 keys after ${load_seconds} s of mixed load..."
 python3 bench/servers.py memory "$out" "$bin/luat" "$depth_db" "$load_seconds" || echo "  memory measurement failed"
+
+# --- disk (issue 11) -----------------------------------------------------------------------
+if (($(left) > 240)); then
+    echo "Disk: kv.db bytes / data bytes per value size after luat kv import..."
+    python3 bench/disk.py "$out" "$bin/luat" || echo "  disk measurement failed"
+else
+    echo "  (skipping the disk measurement to stay within the time bound)"
+fi
 
 # --- start-up (target 7) -------------------------------------------------------------------
 echo "Start-up: first response after launch, luat serve vs Hummingbird hello-world..."

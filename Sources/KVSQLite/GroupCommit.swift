@@ -13,6 +13,8 @@ enum WriteOperation {
     case deleteMany(NamespaceID, keys: [[UInt8]])
     case purge(asOf: Int64)
     case createNamespace([UInt8])
+    /// Must run alone, outside a transaction.
+    case vacuum
 }
 
 /// Funnels every write through one writer connection, committing concurrent writes together.
@@ -129,8 +131,11 @@ final class GroupCommit: @unchecked Sendable {
 
     /// Runs a batch and returns each write's result, in order.
     private func run(_ batch: [Ticket]) -> [Result<Int64, KVError>] {
-        if batch.count == 1 {
-            return [Result { () throws(KVError) -> Int64 in try execute(batch[0].operation, inTransaction: false) }]
+        // A vacuum cannot run inside a transaction: a batch holding one runs write by write.
+        if batch.count == 1 || batch.contains(where: { if case .vacuum = $0.operation { true } else { false } }) {
+            return batch.map { ticket in
+                Result { () throws(KVError) -> Int64 in try execute(ticket.operation, inTransaction: false) }
+            }
         }
         do {
             var results: [Result<Int64, KVError>] = []
@@ -149,7 +154,12 @@ final class GroupCommit: @unchecked Sendable {
     private func execute(_ operation: WriteOperation, inTransaction: Bool) throws(KVError) -> Int64 {
         switch operation {
         case let .upsert(namespace, key, entry):
-            try writer.upsert(namespace, key, entry)
+            // A large value is two statements (blob, entry): they commit together.
+            if inTransaction || entry.value.count <= SQLiteSchema.inlineValueLimit {
+                try writer.upsert(namespace, key, entry)
+            } else {
+                try writer.connection.transaction { () throws(KVError) in try writer.upsert(namespace, key, entry) }
+            }
             return 1
         case let .upsertMany(namespace, entries):
             if inTransaction { return try upsertAll(namespace, entries) }
@@ -163,6 +173,8 @@ final class GroupCommit: @unchecked Sendable {
             return try writer.purge(now)
         case let .createNamespace(name):
             return try writer.namespaceID(name)
+        case .vacuum:
+            return try writer.vacuum()
         }
     }
 

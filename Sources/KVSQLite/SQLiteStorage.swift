@@ -28,8 +28,10 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     private var namespaceIDs: [[UInt8]: NamespaceID] = [:]
 
     /// Opens (creating if needed, with parent folders) the database at `path` and brings
-    /// its schema up to date.
-    public init(path: String, durability: Durability = .normal, busyTimeoutMilliseconds: Int32 = 10_000) throws(KVError) {
+    /// its schema up to date. A file from the previous release is migrated in place, in one
+    /// transaction; `migrationProgress` hears how far a data-copying migration has got.
+    public init(path: String, durability: Durability = .normal, busyTimeoutMilliseconds: Int32 = 10_000,
+                migrationProgress: MigrationProgress? = nil) throws(KVError) {
         self.path = path
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.durability = durability
@@ -42,15 +44,28 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
             }
         }
         let connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        try Self.prepareNewFile(connection)
         try connection.execute("PRAGMA journal_mode = WAL")
         try Self.configure(connection, durability: durability)
-        try SQLiteSchema.migrate(connection)
+        try SQLiteSchema.migrate(connection, progress: migrationProgress)
         writes = GroupCommit(writer: try WriterConnection(connection))
     }
 
     /// Opens `<dataDirectory>/kv.db`.
-    public convenience init(dataDirectory: String, durability: Durability = .normal) throws(KVError) {
-        try self.init(path: (dataDirectory as NSString).appendingPathComponent("kv.db"), durability: durability)
+    public convenience init(dataDirectory: String, durability: Durability = .normal,
+                            migrationProgress: MigrationProgress? = nil) throws(KVError) {
+        try self.init(path: (dataDirectory as NSString).appendingPathComponent("kv.db"), durability: durability,
+                      migrationProgress: migrationProgress)
+    }
+
+    /// Page size and vacuum mode of a file, fixed when its first table is written: 16 KiB
+    /// pages (values up to ~3 KB pack five or more to a page, so the rowid `blobs` table wastes
+    /// little at any size) and incremental auto-vacuum (`vacuum()` returns free pages to the
+    /// operating system without rewriting the file). No effect on an existing file.
+    static func prepareNewFile(_ connection: SQLiteConnection) throws(KVError) {
+        guard try connection.integerPragma("page_count") == 0 else { return }
+        try connection.execute("PRAGMA page_size = 16384")
+        try connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
     }
 
     static func configure(_ connection: SQLiteConnection, durability: Durability) throws(KVError) {
@@ -106,7 +121,9 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
             s.bindBorrowed(2, key)
             defer { s.reset() }
             guard try s.step() else { return false }
-            body(StoredEntryView(value: s.view(0), expiration: s.optionalInt64(1), metadata: s.optionalView(2)))
+            // The value is inline (column 0) or in `blobs` (column 3): exactly one is not NULL.
+            let value = s.isNull(0) ? s.view(3) : s.view(0)
+            body(StoredEntryView(value: value, expiration: s.optionalInt64(1), metadata: s.optionalView(2)))
             return true
         }
     }
@@ -166,6 +183,16 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
         Int(try writes.perform(.purge(asOf: now)))
     }
 
+    /// Returns free pages to the operating system: `PRAGMA incremental_vacuum` on a file with
+    /// incremental auto-vacuum (every file this release creates), otherwise a `VACUUM` (a file
+    /// created by the version-1 release; WAL mode keeps its vacuum mode and page size). Runs
+    /// on the writer connection through the normal write path, so it is safe while other
+    /// threads and processes read and write; then truncates the WAL. Returns the pages freed.
+    @discardableResult
+    public func vacuum() throws(KVError) -> Int {
+        Int(try writes.perform(.vacuum))
+    }
+
     public func namespaces() throws(KVError) -> [NamespaceSummary] {
         try withReader { (r) throws(KVError) -> [NamespaceSummary] in
             let s = r.namespaceCounts
@@ -185,28 +212,52 @@ final class WriterConnection {
     let purgeStatement: SQLiteStatement
     let insertNamespace: SQLiteStatement
     let selectNamespace: SQLiteStatement
+    let insertBlob: SQLiteStatement
 
     init(_ connection: SQLiteConnection) throws(KVError) {
         self.connection = connection
         upsertStatement = try connection.prepare("""
-            INSERT INTO entries(namespace, key, value, expiration, metadata) VALUES (?1, ?2, ?3, ?4, ?5)
+            INSERT INTO entries(namespace, key, value, expiration, metadata, value_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
             ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value,
-                expiration = excluded.expiration, metadata = excluded.metadata
+                expiration = excluded.expiration, metadata = excluded.metadata, value_id = excluded.value_id
             """)
+        insertBlob = try connection.prepare("INSERT INTO blobs(value) VALUES (?1)")
         deleteStatement = try connection.prepare("DELETE FROM entries WHERE namespace = ?1 AND key = ?2")
         purgeStatement = try connection.prepare("DELETE FROM entries WHERE expiration <= ?1")
         insertNamespace = try connection.prepare("INSERT OR IGNORE INTO namespaces(name) VALUES (?1)")
         selectNamespace = try connection.prepare("SELECT id FROM namespaces WHERE name = ?1")
     }
 
+    /// Stores a value inline, or in a new `blobs` row when larger than
+    /// `SQLiteSchema.inlineValueLimit` (a trigger deletes the blob it replaces).
     func upsert(_ namespace: NamespaceID, _ key: [UInt8], _ entry: StoredEntry) throws(KVError) {
         let s = upsertStatement
         s.bind(1, namespace)
         s.bind(2, key)
-        s.bind(3, entry.value)
+        if entry.value.count <= SQLiteSchema.inlineValueLimit {
+            s.bind(3, entry.value)
+            s.bind(6, nil as Int64?)
+        } else {
+            insertBlob.bind(1, entry.value)
+            try insertBlob.run()
+            s.bind(3, nil as [UInt8]?)
+            s.bind(6, connection.lastInsertRowID)
+        }
         s.bind(4, entry.expiration)
         s.bind(5, entry.metadata)
         try s.run()
+    }
+
+    /// See `SQLiteStorage.vacuum()`. Runs outside any transaction.
+    func vacuum() throws(KVError) -> Int64 {
+        let before = try connection.integerPragma("page_count")
+        if try connection.integerPragma("auto_vacuum") == 2 {
+            try connection.execute("PRAGMA incremental_vacuum")
+        } else {
+            try connection.execute("VACUUM")
+        }
+        try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return max(0, before - (try connection.integerPragma("page_count")))
     }
 
     /// Removes one key; returns the number of rows removed.
@@ -247,7 +298,10 @@ final class ReaderConnection {
 
     init(_ connection: SQLiteConnection) throws(KVError) {
         self.connection = connection
-        read = try connection.prepare("SELECT value, expiration, metadata FROM entries WHERE namespace = ?1 AND key = ?2")
+        read = try connection.prepare("""
+            SELECT e.value, e.expiration, e.metadata, b.value FROM entries e LEFT JOIN blobs b ON b.id = e.value_id
+            WHERE e.namespace = ?1 AND e.key = ?2
+            """)
         let columns = "SELECT key, expiration, metadata FROM entries WHERE namespace = ?1"
         scanFrom = try connection.prepare("\(columns) AND key >= ?2 ORDER BY key LIMIT ?3")
         scanAfter = try connection.prepare("\(columns) AND key > ?2 ORDER BY key LIMIT ?3")

@@ -59,7 +59,7 @@ struct SQLiteStorageTests {
         _ = try SQLiteStorage(dataDirectory: folder.path)
         let db = try RawDatabase(path: folder.path + "/kv.db")
         #expect(try db.text("PRAGMA journal_mode") == "wal")
-        #expect(try db.text("PRAGMA user_version") == "1")
+        #expect(try db.text("PRAGMA user_version") == "2")
     }
 
     @Test func refusesAFileFromANewerRelease() throws {
@@ -69,7 +69,7 @@ struct SQLiteStorageTests {
         #expect {
             _ = try SQLiteStorage(dataDirectory: folder.path)
         } throws: { error in
-            (error as? KVError)?.message.contains("schema version 99, newer than this luat understands (1)") == true
+            (error as? KVError)?.message.contains("schema version 99, newer than this luat understands (2)") == true
         }
     }
 
