@@ -76,7 +76,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "LuatCLI",
-            dependencies: ["KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatRouting", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "KVConformanceTests",

@@ -113,6 +113,11 @@ public final class LuaRuntime: @unchecked Sendable {
         return try callFunctionOnTop(arguments.map { LuaValue.string($0) })
     }
 
+    /// Whether the file source has a file at `path` (absolute, or relative to the project root).
+    public func hasFile(_ path: String) -> Bool {
+        context.files.readFile(atPath: LuaPath.join(projectRoot, path)) != nil
+    }
+
     /// Runs Lua source text in the global environment and returns its results. `name` is the
     /// chunk name shown in messages (a path, relative to the project root, makes `require("./x")`
     /// resolve from that file's folder).

@@ -37,7 +37,7 @@ public struct ServerOptions: Sendable {
 public final class LuatHTTPServer: Sendable {
     public let options: ServerOptions
     private let routesRoot: String
-    private let pool: StatePool<any RouteScriptEngine>
+    private let pool: StatePool<LuaRouteEngine>
     private let routes: Mutex<(table: RouteTable, signature: FileTreeSignature?)>
     private let output: OutputLines
 
@@ -45,7 +45,7 @@ public final class LuatHTTPServer: Sendable {
     ///   - routesRoot: the routes folder (found again under `--watch`).
     ///   - makeEngine: makes one Lua state; called on a worker thread, once per state
     ///     (and again after a `--watch` reload).
-    public init(routesRoot: String, options: ServerOptions, makeEngine: @escaping @Sendable () throws -> any RouteScriptEngine) throws(RouteError) {
+    public init(routesRoot: String, options: ServerOptions, makeEngine: @escaping @Sendable () throws -> LuaRouteEngine) throws(RouteError) {
         self.options = options
         self.routesRoot = routesRoot
         let table = try RouteTable.discover(root: routesRoot)
@@ -142,7 +142,7 @@ public final class LuatHTTPServer: Sendable {
         if options.watch {
             if let problem = await reloadIfChanged() { return .error(500, "Internal Server Error", detail: options.production ? nil : problem) }
         }
-        guard let (route, params) = routeTable.match(path.segments) else {
+        guard let match = routeTable.match(path.segments) else {
             return .error(404, "Not Found")
         }
         let rawBody: [UInt8]
@@ -157,7 +157,7 @@ public final class LuatHTTPServer: Sendable {
             method: request.method.rawValue,
             url: "http://\(request.head.authority ?? "\(Self.urlHost(options.host)):\(options.port)")\(target)",
             path: path.raw,
-            params: params,
+            params: match.params,
             query: query.fields,
             headers: Self.headers(request.headers),
             rawBody: rawBody,
@@ -169,8 +169,9 @@ public final class LuatHTTPServer: Sendable {
             output.err("Lua error: \(error)")
         }
         let context = ctx
+        let route = match.route
         do {
-            return try await pool.withState { engine in dispatcher.respond(route: route, ctx: context, engine: engine) }
+            return try await pool.withState { engine in dispatcher.respond(to: context, route: route, engine: engine) }
         } catch let error as ScriptError {
             // The state could not start (e.g. hooks.server.lua failed).
             return dispatcher.failure(error)
