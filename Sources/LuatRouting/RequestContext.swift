@@ -42,6 +42,22 @@ public struct RequestContext: Sendable {
         self.action = action
     }
 
+    /// `ctx.headers` from the headers as received: names in lower case, one field per name,
+    /// repeated headers joined with `, ` (cookies with `; `), in order of first appearance.
+    public static func mergedHeaders(_ fields: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        var out: [(name: String, value: String)] = []
+        out.reserveCapacity(fields.count)
+        for field in fields {
+            let name = ASCIICase.lower(field.name)
+            if let i = out.firstIndex(where: { $0.name == name }) {
+                out[i].value += (name == "cookie" ? "; " : ", ") + field.value
+            } else {
+                out.append((name, field.value))
+            }
+        }
+        return out
+    }
+
     /// The value of header `name` (any case).
     public func header(_ name: String) -> String? {
         let lower = ASCIICase.lower(name)

@@ -145,14 +145,10 @@ final class WasmEngine {
                 guard case .array(let nv) = pair, nv.count == 2, case .string(let name) = nv[0], case .string(let value) = nv[1] else {
                     return (Self.failure("request: headers must be [name, value] pairs of strings"), [])
                 }
-                let lower = ASCIICase.lower(name)
-                if let i = headers.firstIndex(where: { $0.name == lower }) {
-                    headers[i].value += (lower == "cookie" ? "; " : ", ") + value
-                } else {
-                    headers.append((lower, value))
-                }
+                headers.append((name, value))
             }
         }
+        headers = RequestContext.mergedHeaders(headers)
         var rawBody: [UInt8] = []
         if case .string(let text)? = request["body"] { rawBody = Array(text.utf8) }
         // An absolute URL keeps its origin; a path gets `http://localhost`.
