@@ -214,15 +214,6 @@ public final class LuaRuntime: @unchecked Sendable {
         return try LuaBridge.value(L, at: -1)
     }
 
-    /// Sets the global `name` to a copy of `value`.
-    public func setGlobal(_ name: String, _ value: LuaValue) throws(LuaError) {
-        let L = state
-        lua_rawgeti(L, LuaStack.registry, lua_Integer(LUA_RIDX_GLOBALS))
-        defer { luat_pop(L, 1) }
-        try LuaBridge.push(L, value)
-        LuaStack.setField(L, -2, name)
-    }
-
     /// Kilobytes the Lua state has allocated.
     public var memoryInUseKilobytes: Int { Int(luat_gc_count_kb(state)) }
 
