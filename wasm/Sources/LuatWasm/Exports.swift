@@ -59,7 +59,7 @@ public func luatCall(_ op: Int32, _ request: UnsafePointer<UInt8>?, _ length: In
         luat_flush_stdio()
         setResult(answer.meta, body: answer.body)
         return 0
-    case 5:
+    case 1, 3, 4, 5:
         let parsed: JSONValue
         do throws(JSONError) {
             parsed = try JSONValue.parse(bytes)
@@ -67,21 +67,15 @@ public func luatCall(_ op: Int32, _ request: UnsafePointer<UInt8>?, _ length: In
             setResult(WasmEngine.failure("bad request: " + error.message))
             return 1
         }
-        let answer = engine.request(parsed)
+        let answer: (meta: JSONValue, body: [UInt8])
+        switch op {
+        case 1: answer = (engine.run(parsed), [])
+        case 3: answer = (engine.writeFile(parsed), [])
+        case 4: answer = (engine.match(parsed), [])
+        default: answer = engine.request(parsed)
+        }
         luat_flush_stdio()
         setResult(answer.meta, body: answer.body)
-        return 0
-    case 1, 3, 4:
-        let parsed: JSONValue
-        do throws(JSONError) {
-            parsed = try JSONValue.parse(bytes)
-        } catch {
-            setResult(WasmEngine.failure("bad request: " + error.message))
-            return 1
-        }
-        let answer = op == 1 ? engine.run(parsed) : op == 3 ? engine.writeFile(parsed) : engine.match(parsed)
-        luat_flush_stdio()
-        setResult(answer)
         return 0
     default:
         setResult(WasmEngine.failure("unknown operation"))
