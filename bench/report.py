@@ -103,7 +103,8 @@ if http and "http_memory_vs_nio" in http:
     h = http["http_memory_vs_nio"]
     lines.append(f"http_memory_vs_nio ratio={h['ratio']:.2f} {'PASS' if h['ratio'] >= 0.8 else 'MISS'} (target >= 0.8; "
                  f"luat serve --memory / SwiftNIO hello-world)  [rounds: {' '.join(f'{x:.2f}' for x in h['rounds'])}]")
-for key, label in (("http_nio_hello", "SwiftNIO hello-world"), ("http_hello", "Hummingbird hello-world")):
+for key, label in (("http_nio_hello", "SwiftNIO hello-world"), ("http_hello", "Hummingbird hello-world"),
+                   ("http_before_sqlite", "LUAT_BENCH_BEFORE, SQLite"), ("http_before_memory", "LUAT_BENCH_BEFORE, memory")):
     if http and key in http:
         h = http[key]
         lines.append(f"{key} ratio={h['ratio']:.2f} (reference, no target: {label} {h['ours_rps']:.0f} req/s / nginx "

@@ -17,6 +17,8 @@
 #                                the two hello-worlds, prints the http_* lines (~3 min warm)
 #   LUAT_BENCH_ONLY=hello        only nginx against the Hummingbird and SwiftNIO hello-worlds
 #                                (http_hello, http_nio_hello; no luat build)
+#   LUAT_BENCH_BEFORE=PATH       an older luat binary, measured in the same HTTP rounds
+#                                (http_before_sqlite, http_before_memory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

@@ -216,11 +216,20 @@ def http(out, luat, seconds, rounds, hello=None, nio_hello=None):
         if luat != "-":
             app = os.path.join(work, "app")
             project(app, "kv", ROUTE)
-            for name, extra in (("sqlite", []), ("memory", ["--memory"])):
-                port = free_port()
-                server = Server([luat, "serve", app, "--port", str(port), "--production"] + extra)
-                servers.append(server)
-                targets.append((name, server, port, "/kv"))
+            # LUAT_BENCH_BEFORE: an older luat binary measured in the same rounds (before/after).
+            binaries = [("", luat)]
+            if os.environ.get("LUAT_BENCH_BEFORE"):
+                binaries.append(("before_", os.environ["LUAT_BENCH_BEFORE"]))
+            for prefix, binary in binaries:
+                root = app
+                if prefix:  # its own project folder, so the two never share a kv.db
+                    root = os.path.join(work, "app-" + prefix.rstrip("_"))
+                    project(root, "kv", ROUTE)
+                for name, extra in (("sqlite", []), ("memory", ["--memory"])):
+                    port = free_port()
+                    server = Server([binary, "serve", root, "--port", str(port), "--production"] + extra)
+                    servers.append(server)
+                    targets.append((prefix + name, server, port, "/kv"))
         # For reference (no target): the HTTP stack alone.
         for name, binary in (("hello", hello), ("nio_hello", nio_hello)):
             if binary:
