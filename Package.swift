@@ -26,7 +26,7 @@ let package = Package(
     ],
     targets: [
         // Core KV semantics: validation, limits, expiration, cursors, JSON, in-memory storage.
-        // Imports no Foundation and compiles under Embedded Swift (see .ci/check-embedded).
+        // Imports no Foundation and compiles under Embedded Swift (see scripts/check-embedded.sh).
         .target(name: "KVCore"),
         // Debian's libsqlite3-dev, through pkg-config `sqlite3`.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -51,7 +51,7 @@ let package = Package(
         // after a Swift function has returned (Swift frames are never long-jumped over).
         .target(name: "CLuaShim", dependencies: ["CLua"]),
         // The Lua state wrapper and the `KV`, `json`, `fail` globals and `require`.
-        // Imports no Foundation and uses typed throws, for a later Embedded Swift (WASM) build.
+        // Imports no Foundation and uses typed throws; compiles under Embedded Swift for the WASM engine.
         .target(name: "LuaRuntime", dependencies: ["KVCore", "CLuaShim"]),
         // Native glue: a LuaRuntime for a project on disk (file reading, paths from luat.toml).
         .target(name: "LuaHost", dependencies: ["LuaRuntime", "LuatProject", "KVCore"]),
@@ -87,7 +87,7 @@ let package = Package(
         .target(name: "HistoryChecker"),
         .executableTarget(
             name: "LuatCLI",
-            dependencies: ["KVCore", "KVSQLite", "LuatProject", "LuaRuntime", "LuaHost", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KVCore", "KVSQLite", "LuatProject", "LuaRuntime", "LuaHost", "LuatRouting", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "KVConformanceTests",

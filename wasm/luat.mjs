@@ -7,6 +7,8 @@
 //   engine.executeApi(source, { method: 'GET' });        // { status, headers, body }
 //   engine.executeAction(source, { url: '/x?/delete' }); // { status, headers, body }
 //   engine.executeRoute({ page: 'src/routes/blog/+page.server.lua', layouts: [...] }, { method: 'GET' });
+//   engine.route('/blog/hello');                         // { folder, pattern, endpoint, page, layouts, params } or null
+//   engine.request('POST', '/api/blog', { body: { slug: 'x' } }); // { status, headers, body }: matched and answered as `luat serve` does
 //
 // Each engine is its own WebAssembly instance: its own Lua state and its own KV data, which
 // lasts as long as the engine (in a browser, until the page is left or reloaded).
@@ -117,7 +119,7 @@ function wasiImports(engine) {
 
 // Requests -------------------------------------------------------------------------------------
 
-const OP_RUN = 1, OP_ROUTE = 2, OP_WRITE_FILE = 3;
+const OP_RUN = 1, OP_ROUTE = 2, OP_WRITE_FILE = 3, OP_MATCH = 4, OP_REQUEST = 5;
 
 function plainHeaders(headers) {
     const out = {};
@@ -311,12 +313,15 @@ export class Engine {
     }
 
     _dispatch(route, sources, context, options) {
-        const { meta, body, output } = this._call(OP_ROUTE, {
+        return this._response(this._call(OP_ROUTE, {
             route,
             sources,
             ctx: context,
             production: options.production ?? this._production,
-        });
+        }));
+    }
+
+    _response({ meta, body, output }) {
         if (meta.error) throw new LuaError(meta.error.message, meta.error.traceback);
         const headers = {};
         for (const [name, value] of meta.headers) {
@@ -381,6 +386,49 @@ export class Engine {
      */
     executeLoad(source, ctx = {}, options = {}) {
         return this._route('load', source, ctx, options, 'GET', 'src/routes/+page.server.lua');
+    }
+
+    /**
+     * The route that answers `path` among the files under `src/routes` the engine holds,
+     * found and matched by the same Swift code as `luat serve` (static segments first, then
+     * `[name]`, then `[[optional]]` and `[...rest]`; `(group)` folders add no segment).
+     * @param {string} path a request path (percent-encoded as sent; a query is ignored)
+     * @returns {null | { folder: string, pattern: string, endpoint: string|null, page: string|null,
+     *   layouts: string[], params: Record<string,string> }} null when no route matches
+     */
+    route(path) {
+        const { meta } = this._call(OP_MATCH, { path: String(path) });
+        if (meta.error) throw new LuaError(meta.error.message);
+        if (!meta.route) return null;
+        return { ...meta.route, params: meta.params };
+    }
+
+    /**
+     * Answers one HTTP request with the routes under `src/routes`, as `luat serve` does: the
+     * path is matched (404 when nothing matches, 400 for a path with `..` or an encoded `/`),
+     * `ctx` is built from the method, URL, headers and body by the same Swift code as the
+     * native server (query, `?/action`, JSON, URL-encoded and multipart bodies), then the
+     * route answers. `src/hooks.server.lua` is not run here (run it with `eval` first).
+     * @param {string} method
+     * @param {string} url a path with its query (`/blog?x=1`) or an absolute URL
+     * @param {{ headers?: object, body?: string | object, production?: boolean }} [init] an object
+     *   `body` is sent as JSON (with `content-type: application/json` unless given)
+     * @returns {{ status: number, headers: object, body: string, bodyBytes: Uint8Array, output: string }}
+     */
+    request(method, url, init = {}) {
+        const headers = Object.entries(plainHeaders(init.headers));
+        let body = init.body;
+        if (body !== undefined && body !== null && typeof body !== 'string') {
+            body = JSON.stringify(body);
+            if (!headers.some(([name]) => name === 'content-type')) headers.push(['content-type', 'application/json']);
+        }
+        return this._response(this._call(OP_REQUEST, {
+            method: String(method),
+            url: String(url),
+            headers,
+            body: body ?? undefined,
+            production: init.production ?? this._production,
+        }));
     }
 
     /** Adds or replaces a Lua file (path under the project root) that `require` can load. */

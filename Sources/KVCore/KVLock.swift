@@ -1,38 +1,26 @@
 #if hasFeature(Embedded)
-/// Single-threaded builds (WASM) need no lock: this one does nothing.
+/// Single-threaded builds (WASM) need no lock: this one does nothing. `Synchronization.Mutex`
+/// is not available under Embedded Swift for wasm32, which is why KVCore keeps this one
+/// small lock type instead of using `Mutex` directly.
 public final class KVLock: @unchecked Sendable {
     public init() {}
     @inline(__always)
     public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T { try body() }
 }
 #else
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Synchronization
 
-/// A mutual-exclusion lock for the store's shared state.
-public final class KVLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+/// A mutual-exclusion lock for the store's shared state: `Synchronization.Mutex` (the
+/// project's lock everywhere else) behind the one API KVCore's code can also use under
+/// Embedded Swift, where `Mutex` does not exist.
+public final class KVLock: Sendable {
+    private let mutex = Mutex(())
 
-    public init() {
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
+    public init() {}
 
     @inline(__always)
     public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
+        try mutex.withLock { _ throws(E) -> T in try body() }
     }
 }
 #endif

@@ -106,7 +106,7 @@ public enum KVRules {
         if count > KVLimits.maxBulkGetKeys {
             throw KVError(.tooManyKeys, "too many keys (got \(count), at most \(KVLimits.maxBulkGetKeys))")
         }
-        if count == 0 { throw KVError(.tooManyKeys, "keys must not be empty") }
+        if count == 0 { throw KVError(.invalidKey, "keys must not be empty") }
     }
 
     /// A number as a person would write it: integers without a fraction.

@@ -32,13 +32,14 @@ final class PostgresPool: @unchecked Sendable {
         switch settings.tls {
         case .disable:
             tls = .disable
-        case .require, .verifyFull:
+        case .prefer, .require, .verifyFull:
             var client = TLSConfiguration.makeClientConfiguration()
-            if settings.tls == .require { client.certificateVerification = .none }
+            if settings.tls != .verifyFull { client.certificateVerification = .none }
             do {
-                tls = .require(try NIOSSLContext(configuration: client))
+                let context = try NIOSSLContext(configuration: client)
+                tls = settings.tls == .prefer ? .prefer(context) : .require(context)
             } catch {
-                throw KVError.storage("cannot set up TLS for PostgreSQL at \(settings.address): \(error)")
+                throw KVError.storage(.badConfiguration, "cannot set up TLS for PostgreSQL at \(settings.address): \(error)")
             }
         }
         var configuration = PostgresConnection.Configuration(
@@ -101,7 +102,7 @@ final class PostgresPool: @unchecked Sendable {
         while true {
             if closed {
                 condition.unlock()
-                throw KVError.storage("PostgreSQL storage for \(settings.description) is closed")
+                throw KVError.storage(.closed, "PostgreSQL storage for \(settings.description) is closed")
             }
             if let connection = idle.popLast() {
                 if connection.isClosed {
@@ -148,7 +149,7 @@ final class PostgresPool: @unchecked Sendable {
         do {
             return try Self.wait(future)
         } catch {
-            throw KVError.storage("cannot connect to PostgreSQL at \(settings.address) (database \(settings.database), user \(settings.username)): \(Self.explain(error))")
+            throw KVError.storage(Self.reason(error, connecting: true), "cannot connect to PostgreSQL at \(settings.address) (database \(settings.database), user \(settings.username)): \(Self.explain(error))", code: Self.sqlState(error))
         }
     }
 
@@ -173,7 +174,8 @@ final class PostgresPool: @unchecked Sendable {
                 explanation = "no answer within \(settings.queryTimeoutSeconds) s (query_timeout), connection closed"
             }
             throw QueryFailure(
-                error: KVError.storage("PostgreSQL at \(settings.address): \(explanation)"),
+                error: KVError.storage(timedOut ? .connectionLost : Self.reason(error, connecting: false), "PostgreSQL at \(settings.address): \(explanation)",
+                                      code: Self.sqlState(error)),
                 lost: timedOut || connection.isClosed || !Self.isServerError(error), timedOut: timedOut)
         }
     }
@@ -196,6 +198,35 @@ final class PostgresPool: @unchecked Sendable {
 
     static func isServerError(_ error: any Error) -> Bool {
         (error as? PSQLError)?.code == .server
+    }
+
+    /// What a PostgresNIO error means for callers: the server's SQLSTATE class when it sent
+    /// one, else what happened to the connection.
+    static func reason(_ error: any Error, connecting: Bool) -> StorageFailure.Reason {
+        guard let error = error as? PSQLError else { return .other }
+        if error.code == .server, let state = error.serverInfo?[.sqlState] {
+            switch state {
+            case "53100": return .full                                  // disk_full
+            case "53300", "40001", "40P01", "55P03", "57P03": return .busy // too many connections, serialization, deadlock, lock, cannot connect now
+            case "25006": return .readOnly                              // read_only_sql_transaction
+            case "XX001", "XX002": return .corrupt                      // data_corrupted, index_corrupted
+            case "57P01", "57P02": return .connectionLost               // admin / crash shutdown
+            case "28000", "28P01", "3D000", "3F000", "42501": return .badConfiguration // auth, no database, no schema, no privilege
+            default: return .other
+            }
+        }
+        switch error.code {
+        case .connectionError: return connecting ? .unavailable : .connectionLost
+        case .serverClosedConnection, .clientClosedConnection, .uncleanShutdown: return .connectionLost
+        case .authMechanismRequiresPassword, .unsupportedAuthMechanism, .sslUnsupported: return .badConfiguration
+        default: return .other
+        }
+    }
+
+    /// `SQLSTATE 53100` when the server sent a state.
+    static func sqlState(_ error: any Error) -> String? {
+        guard let error = error as? PSQLError, error.code == .server, let state = error.serverInfo?[.sqlState] else { return nil }
+        return "SQLSTATE " + state
     }
 
     /// A one-line explanation of a PostgresNIO error: the server's SQLSTATE and message, or

@@ -58,10 +58,10 @@ enum PostgresSchema {
             }
             let rows = try session.query("SELECT version FROM \(schema).kv_schema_version").rows
             guard rows.count == 1, let cell = rows[0].first, let version = try? cell.decode(Int64.self) else {
-                throw KVError.storage("\(settings.description) schema \(settings.schema): kv_schema_version must hold exactly one row")
+                throw KVError.storage(.corrupt, "\(settings.description) schema \(settings.schema): kv_schema_version must hold exactly one row")
             }
             if version > currentVersion {
-                throw KVError.storage("\(settings.description) schema \(settings.schema) has schema version \(version), newer than this luat understands (\(currentVersion)); upgrade luat")
+                throw KVError.storage(.schemaTooNew, "\(settings.description) schema \(settings.schema) has schema version \(version), newer than this luat understands (\(currentVersion)); upgrade luat")
             }
             for index in Int(version)..<migrations.count {
                 for statement in migrations[index] {

@@ -15,6 +15,9 @@ import KVCore
 public struct PostgresSettings: Equatable, Sendable, CustomStringConvertible {
     public enum TLSMode: String, Equatable, Sendable {
         case disable
+        /// TLS when the server offers it, else a plain connection; the certificate is not
+        /// checked (libpq's `prefer`).
+        case prefer
         case require
         case verifyFull = "verify-full"
     }
@@ -57,13 +60,13 @@ public struct PostgresSettings: Equatable, Sendable, CustomStringConvertible {
     public init(url: String) throws(KVError) {
         guard let components = URLComponents(string: url),
               let scheme = components.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql" else {
-            throw KVError.storage("PostgreSQL URL must look like postgres://user:password@host:port/database (got \(Self.redacted(url)))")
+            throw KVError.storage(.badConfiguration, "PostgreSQL URL must look like postgres://user:password@host:port/database (got \(Self.redacted(url)))")
         }
         guard let host = components.host, !host.isEmpty else {
-            throw KVError.storage("PostgreSQL URL has no host: \(Self.redacted(url))")
+            throw KVError.storage(.badConfiguration, "PostgreSQL URL has no host: \(Self.redacted(url))")
         }
         guard let user = components.user?.removingPercentEncoding ?? components.user, !user.isEmpty else {
-            throw KVError.storage("PostgreSQL URL has no user name: \(Self.redacted(url))")
+            throw KVError.storage(.badConfiguration, "PostgreSQL URL has no user name: \(Self.redacted(url))")
         }
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         let database = path.removingPercentEncoding ?? path
@@ -79,32 +82,35 @@ public struct PostgresSettings: Equatable, Sendable, CustomStringConvertible {
             switch item.name {
             case "sslmode":
                 switch value {
-                case "disable", "allow", "prefer": tls = .disable
+                // libpq's `allow` tries a plain connection first, and a server that accepts one
+                // takes it: luat connects plainly (it never retries with TLS).
+                case "disable", "allow": tls = .disable
+                case "prefer": tls = .prefer
                 case "require": tls = .require
                 case "verify-full", "verify-ca": tls = .verifyFull
-                default: throw KVError.storage("PostgreSQL URL: sslmode must be disable, require or verify-full (got \(value))")
+                default: throw KVError.storage(.badConfiguration, "PostgreSQL URL: sslmode must be disable, allow (= disable), prefer, require, verify-ca or verify-full (got \(value))")
                 }
             case "schema":
                 schema = value
             case "connect_timeout":
                 guard let seconds = Int(value), seconds > 0 else {
-                    throw KVError.storage("PostgreSQL URL: connect_timeout must be a positive number of seconds (got \(value))")
+                    throw KVError.storage(.badConfiguration, "PostgreSQL URL: connect_timeout must be a positive number of seconds (got \(value))")
                 }
                 connectTimeoutSeconds = seconds
             case "query_timeout":
                 guard let seconds = Int(value), seconds > 0 else {
-                    throw KVError.storage("PostgreSQL URL: query_timeout must be a positive number of seconds (got \(value))")
+                    throw KVError.storage(.badConfiguration, "PostgreSQL URL: query_timeout must be a positive number of seconds (got \(value))")
                 }
                 queryTimeoutSeconds = seconds
             case "pool_size":
                 guard let size = Int(value), (1...100).contains(size) else {
-                    throw KVError.storage("PostgreSQL URL: pool_size must be from 1 to 100 (got \(value))")
+                    throw KVError.storage(.badConfiguration, "PostgreSQL URL: pool_size must be from 1 to 100 (got \(value))")
                 }
                 poolSize = size
             case "application_name":
                 applicationName = value
             default:
-                throw KVError.storage("PostgreSQL URL: unknown parameter \(item.name) (known: sslmode, schema, connect_timeout, query_timeout, pool_size, application_name)")
+                throw KVError.storage(.badConfiguration, "PostgreSQL URL: unknown parameter \(item.name) (known: sslmode, schema, connect_timeout, query_timeout, pool_size, application_name)")
             }
         }
         try Self.validateSchema(schema)
@@ -124,7 +130,7 @@ public struct PostgresSettings: Equatable, Sendable, CustomStringConvertible {
             && !(bytes[0] >= UInt8(ascii: "0") && bytes[0] <= UInt8(ascii: "9"))
             && bytes.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") }
         guard valid else {
-            throw KVError.storage("PostgreSQL schema name must be 1-63 characters of a-z, 0-9 and _, not starting with a digit (got \(schema))")
+            throw KVError.storage(.badConfiguration, "PostgreSQL schema name must be 1-63 characters of a-z, 0-9 and _, not starting with a digit (got \(schema))")
         }
     }
 

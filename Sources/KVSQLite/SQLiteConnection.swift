@@ -14,7 +14,7 @@ final class SQLiteConnection {
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close_v2(db) }
-            throw KVError.storage("cannot open SQLite database \(path): \(message)")
+            throw KVError.storage(Self.reason(rc), "cannot open SQLite database \(path): \(message)", code: Self.code(rc))
         }
         handle = db
         self.path = path
@@ -31,7 +31,7 @@ final class SQLiteConnection {
         if rc != SQLITE_OK {
             let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_free(errorMessage)
-            throw KVError.storage("SQLite error \(rc) in \(path): \(message)")
+            throw KVError.storage(Self.reason(rc), "SQLite error \(rc) in \(path): \(message)", code: Self.code(rc))
         }
     }
 
@@ -45,7 +45,30 @@ final class SQLiteConnection {
 
     /// The connection's last error as a `KVError`.
     func error(_ rc: Int32) -> KVError {
-        KVError.storage("SQLite error \(rc) in \(path): \(String(cString: sqlite3_errmsg(handle)))")
+        KVError.storage(Self.reason(rc), "SQLite error \(rc) in \(path): \(String(cString: sqlite3_errmsg(handle)))", code: Self.code(rc))
+    }
+
+    /// What a result code (primary or extended) means for callers.
+    static func reason(_ rc: Int32) -> StorageFailure.Reason {
+        switch rc & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED: return .busy
+        case SQLITE_CORRUPT, SQLITE_NOTADB: return .corrupt
+        case SQLITE_FULL: return .full
+        case SQLITE_READONLY: return .readOnly
+        case SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH: return .unavailable
+        default: return .other
+        }
+    }
+
+    /// `SQLITE_BUSY (5)`: SQLite's name for the primary code, and the code as returned.
+    static func code(_ rc: Int32) -> String {
+        let names: [Int32: String] = [
+            SQLITE_ERROR: "SQLITE_ERROR", SQLITE_PERM: "SQLITE_PERM", SQLITE_BUSY: "SQLITE_BUSY", SQLITE_LOCKED: "SQLITE_LOCKED",
+            SQLITE_NOMEM: "SQLITE_NOMEM", SQLITE_READONLY: "SQLITE_READONLY", SQLITE_IOERR: "SQLITE_IOERR",
+            SQLITE_CORRUPT: "SQLITE_CORRUPT", SQLITE_FULL: "SQLITE_FULL", SQLITE_CANTOPEN: "SQLITE_CANTOPEN",
+            SQLITE_CONSTRAINT: "SQLITE_CONSTRAINT", SQLITE_AUTH: "SQLITE_AUTH", SQLITE_NOTADB: "SQLITE_NOTADB",
+        ]
+        return "\(names[rc & 0xFF] ?? "SQLite result code") (\(rc))"
     }
 
     /// The value of an integer pragma, e.g. `user_version`.

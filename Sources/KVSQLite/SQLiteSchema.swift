@@ -115,7 +115,7 @@ enum SQLiteSchema {
         try connection.transaction { () throws(KVError) in
             let version = try connection.integerPragma("user_version")
             if version > currentVersion {
-                throw KVError.storage("\(connection.path) has schema version \(version), newer than this luat understands (\(currentVersion)); upgrade luat")
+                throw KVError.storage(.schemaTooNew, "\(connection.path) has schema version \(version), newer than this luat understands (\(currentVersion)); upgrade luat")
             }
             for index in Int(version)..<migrations.count {
                 switch migrations[index] {

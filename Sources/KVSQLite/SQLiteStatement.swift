@@ -2,7 +2,8 @@ import CSQLite
 import KVCore
 
 /// A prepared statement with typed binding and column access. `reset()` after each use
-/// releases its bindings; bound byte arrays must outlive the statement's run.
+/// releases its bindings. `bind` copies the bytes it binds; bytes given to `bindBorrowed`
+/// must stay valid until `reset()`.
 final class SQLiteStatement {
     let handle: OpaquePointer
     unowned let connection: SQLiteConnection
@@ -79,7 +80,6 @@ final class SQLiteStatement {
         return Array(UnsafeRawBufferPointer(start: base, count: count))
     }
 
-    func optionalBytes(_ column: Int32) -> [UInt8]? { isNull(column) ? nil : bytes(column) }
 
     /// The bytes of a column in SQLite's own memory, valid until the next step or reset.
     func view(_ column: Int32) -> UnsafeRawBufferPointer {

@@ -40,7 +40,7 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             } catch {
-                throw KVError.storage("cannot create folder \(folder): \(error.localizedDescription)")
+                throw KVError.storage(.unavailable, "cannot create folder \(folder): \(error.localizedDescription)")
             }
         }
         let connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)

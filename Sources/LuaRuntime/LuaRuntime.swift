@@ -113,6 +113,11 @@ public final class LuaRuntime: @unchecked Sendable {
         return try callFunctionOnTop(arguments.map { LuaValue.string($0) })
     }
 
+    /// Whether the file source has a file at `path` (absolute, or relative to the project root).
+    public func hasFile(_ path: String) -> Bool {
+        context.files.readFile(atPath: LuaPath.join(projectRoot, path)) != nil
+    }
+
     /// Runs Lua source text in the global environment and returns its results. `name` is the
     /// chunk name shown in messages (a path, relative to the project root, makes `require("./x")`
     /// resolve from that file's folder).
@@ -207,15 +212,6 @@ public final class LuaRuntime: @unchecked Sendable {
         LuaStack.getField(L, -1, name)
         defer { luat_pop(L, 2) }
         return try LuaBridge.value(L, at: -1)
-    }
-
-    /// Sets the global `name` to a copy of `value`.
-    public func setGlobal(_ name: String, _ value: LuaValue) throws(LuaError) {
-        let L = state
-        lua_rawgeti(L, LuaStack.registry, lua_Integer(LUA_RIDX_GLOBALS))
-        defer { luat_pop(L, 1) }
-        try LuaBridge.push(L, value)
-        LuaStack.setField(L, -2, name)
     }
 
     /// Kilobytes the Lua state has allocated.

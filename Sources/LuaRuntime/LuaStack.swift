@@ -9,7 +9,6 @@ public typealias LuaStatePointer = OpaquePointer
 enum LuaStack {
     static let registry = luat_registryindex()
 
-    @inline(__always) static func type(_ L: LuaStatePointer, _ index: Int32) -> Int32 { lua_type(L, index) }
 
     static func typeName(_ L: LuaStatePointer, _ index: Int32) -> String {
         let t = lua_type(L, index)

@@ -43,26 +43,9 @@ public enum LuaValue: Equatable, Sendable {
         return nil
     }
 
-    /// The value as an Int64 when it is an integer or a float with an integral value.
-    public var intValue: Int64? {
-        switch self {
-        case .integer(let v): return v
-        case .number(let d) where d == d.rounded(.towardZero) && d.magnitude < 9.2e18: return Int64(d)
-        default: return nil
-        }
-    }
-
     public var tableValue: LuaTable? {
         if case .table(let t) = self { return t }
         return nil
-    }
-
-    /// Lua truthiness: everything except nil and false.
-    public var isTruthy: Bool {
-        switch self {
-        case .nil, .boolean(false): return false
-        default: return true
-        }
     }
 
     /// `value["key"]` for tables, `.nil` otherwise.

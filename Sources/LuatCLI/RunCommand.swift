@@ -6,7 +6,8 @@ import LuaRuntime
 import LuatProject
 
 /// `luat run FILE.lua [args...]`: runs a Lua file with the `KV`, `json` and `fail` globals
-/// and `require` from the project, the KV store on the project's SQLite file.
+/// and `require` from the project, over the KV store the project's options open (its SQLite
+/// file by default, PostgreSQL, or memory).
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",

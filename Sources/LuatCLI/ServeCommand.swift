@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KVCore
 import LuatProject
+import LuatRouting
 import LuatServer
 
 /// `luat serve`: runs a project's `+server.lua` and `+page.server.lua` files over HTTP.

@@ -1,4 +1,5 @@
 import KVCore
+import LuaRuntime
 
 /// The rules of `luat serve` (issue 4) that turn one request and a route's files into a
 /// response, shared by the native server and the WASM engine:
@@ -42,6 +43,13 @@ public struct RouteDispatcher: Sendable {
         } catch {
             return failure(error)
         }
+    }
+
+    /// Answers `request` with the files of the route it matched. `ctx` is built once, here,
+    /// and every function the request runs (layouts' `load`, the page's) gets it.
+    public func respond<Engine: RouteEngine>(to request: RequestContext, route: Route, engine: Engine) -> RouteResponse
+        where Engine.Context == LuaValue {
+        respond(files: route.files, method: request.method, action: request.action, ctx: request.luaValue, engine: engine)
     }
 
     /// The 500 answer to a Lua error: message and `file:line` in development, a generic

@@ -11,14 +11,14 @@ import Synchronization
 /// Thread-safe: the route table is behind a mutex (replaced whole by a reload).
 final class LuaRoutesHandler: HTTPHandler {
     let options: ServerOptions
-    let pool: StatePool<any RouteScriptEngine>
+    let pool: StatePool<LuaRouteEngine>
     private let routesRoot: String
     private let routes: Mutex<(table: RouteTable, signature: FileTreeSignature?)>
     private let output: OutputLines
     private let dispatcher: RouteDispatcher
 
     init(routesRoot: String, options: ServerOptions, output: OutputLines,
-         makeEngine: @escaping @Sendable () throws -> any RouteScriptEngine) throws(RouteError) {
+         makeEngine: @escaping @Sendable () throws -> LuaRouteEngine) throws(RouteError) {
         self.options = options
         self.routesRoot = routesRoot
         self.output = output
@@ -45,42 +45,42 @@ final class LuaRoutesHandler: HTTPHandler {
                 if let problem = reloadIfChanged() {
                     return respond(Self.http(.error(500, "Internal Server Error", detail: options.production ? nil : problem)))
                 }
-                guard let (route, params) = routeTable.match(path.segments) else {
+                guard let match = routeTable.match(path.segments) else {
                     return respond(Self.http(.error(404, "Not Found")))
                 }
-                respond(run(route, params: params, path: path, request: request, state: state))
+                respond(run(match, path: path, request: request, state: state))
             }
             if !queued { respond(Self.unavailable) }
             return
         }
-        guard let (route, params) = routeTable.match(path.segments) else {
+        guard let match = routeTable.match(path.segments) else {
             return respond(Self.http(.error(404, "Not Found")))
         }
         let queued = pool.submit { [self] state in
-            respond(run(route, params: params, path: path, request: request, state: state))
+            respond(run(match, path: path, request: request, state: state))
         }
         if !queued { respond(Self.unavailable) }
     }
 
-    /// Builds `ctx` and runs the route on this worker's state. Runs on a worker thread.
-    private func run(_ route: Route, params: [String: String], path: RequestPath, request: HTTPRequest,
-                     state: () throws -> any RouteScriptEngine) -> HTTPResponse {
+    /// Builds `ctx` (once) and runs the route on this worker's state. Runs on a worker thread.
+    private func run(_ match: RouteMatch, path: RequestPath, request: HTTPRequest,
+                     state: () throws -> LuaRouteEngine) -> HTTPResponse {
         let query = ParsedQuery(path.query)
         let host = request.headers["host"] ?? "\(LuatHTTPServer.urlHost(options.host)):\(options.port)"
         var ctx = RequestContext(
             method: request.method,
             url: "http://\(host)\(request.target)",
             path: path.raw,
-            params: params,
+            params: match.params,
             query: query.fields,
-            headers: Self.mergedHeaders(request.headers),
+            headers: RequestContext.mergedHeaders(request.headers.map { ($0.name, $0.value) }),
             rawBody: request.body,
             action: query.action
         )
         ctx.parseBody()
         do {
             let engine = try state()
-            return Self.http(dispatcher.respond(route: route, ctx: ctx, engine: engine))
+            return Self.http(dispatcher.respond(to: ctx, route: match.route, engine: engine))
         } catch let error as ScriptError {
             // The state could not start (e.g. hooks.server.lua failed).
             return Self.http(dispatcher.failure(error))
@@ -94,21 +94,6 @@ final class LuaRoutesHandler: HTTPHandler {
 
     static func http(_ response: RouteResponse) -> HTTPResponse {
         HTTPResponse(status: response.status, headers: HTTPHeaders(response.headers), body: response.body)
-    }
-
-    /// One field per header name (the core's names are lower case already), repeated headers
-    /// joined with `, ` (cookies with `; `), as `ctx.headers` promises.
-    static func mergedHeaders(_ headers: HTTPHeaders) -> [(name: String, value: String)] {
-        var out: [(name: String, value: String)] = []
-        out.reserveCapacity(headers.fields.count)
-        for field in headers {
-            if let i = out.firstIndex(where: { $0.name == field.name }) {
-                out[i].value += (field.name == "cookie" ? "; " : ", ") + field.value
-            } else {
-                out.append((field.name, field.value))
-            }
-        }
-        return out
     }
 
     /// Under `--watch`: when a file under the watched folders changed, find routes again and

@@ -59,7 +59,7 @@ public final class LuatHTTPServer: Sendable {
     ///   - makeEngine: makes one Lua state; called on a worker thread, once per state
     ///     (and again after a `--watch` reload).
     public init(routesRoot: String, options: ServerOptions, mounts: [(prefix: String, handler: any HTTPHandler)] = [],
-                makeEngine: @escaping @Sendable () throws -> any RouteScriptEngine) throws(RouteError) {
+                makeEngine: @escaping @Sendable () throws -> LuaRouteEngine) throws(RouteError) {
         self.options = options
         self.mounts = mounts
         let output = OutputLines()

@@ -11,9 +11,7 @@ import Synchronization
 /// every state be made afresh at its next use (used by `--watch`).
 ///
 /// Under load the queue holds the waiting requests, so a worker that finishes a job takes
-/// the next one without sleeping. (Before, a request first waited for a free state, then
-/// handed its work to a thread pool whose threads slept between jobs: a wake-up of a worker
-/// and of the waiting request for every request.)
+/// the next one without sleeping.
 public final class StatePool<State>: Sendable {
     public let size: Int
     private let queue: JobQueue<Job>

@@ -9,7 +9,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
     case sqlite
     /// Runs only when `LUAT_TEST_POSTGRES_URL` is set (scripts/start-postgres.sh prints it);
-    /// `PostgresConfiguredInCITest` fails in CI when it is not.
+    /// `postgresIsConfiguredWhenRunningInCI` fails in CI when it is not.
     case postgres
 
     /// Every backend this run can test: PostgreSQL only when a server is configured.

@@ -112,6 +112,7 @@ struct BasicsConformanceTests {
             }
         }
         expectKVError(.tooManyKeys, "too many keys (got 101, at most 100)") { _ = try kv.getMany((0...100).map { "k\($0)" }) }
+        expectKVError(.invalidKey, "keys must not be empty") { _ = try kv.getMany([]) }
         expectKVError(.invalidKey, "key exceeds 512 bytes") { _ = try kv.getMany(["ok", String(repeating: "x", count: 513)]) }
     }
 

@@ -204,8 +204,24 @@ struct PostgresStorageTests {
         try raw.execute("LOCK TABLE \(schema.name).entries IN ACCESS EXCLUSIVE MODE")
         let started = Date()
         expectKVError(.storage, "no answer within 1 s (query_timeout)") { _ = try kv.get("k") }
+        do {
+            _ = try kv.get("k")
+            Issue.record("the locked read answered")
+        } catch {
+            #expect(error.storageFailure?.reason == .connectionLost)
+        }
         #expect(Date().timeIntervalSince(started) < 10)
         try raw.execute("ROLLBACK")
+        #expect(try kv.get("k")?.text == "v")
+    }
+
+    @Test func sslmodePreferFallsBackToAPlainConnection() throws {
+        // The test server offers no TLS: `prefer` connects plainly where `require` would fail.
+        let schema = try PostgresTestSchema()
+        var settings = schema.settings
+        settings.tls = .prefer
+        let kv = try KVStore(storage: try PostgresStorage(settings: settings), clock: SystemClock()).namespace("n")
+        try kv.put("k", "v")
         #expect(try kv.get("k")?.text == "v")
     }
 
@@ -219,6 +235,7 @@ struct PostgresStorageTests {
             #expect(error.kind == .storage)
             #expect(error.message.contains("cannot connect to PostgreSQL at \(settings.address)"), "\(error.message)")
             #expect(error.message.contains("28P01"), "\(error.message)")
+            #expect(error.storageFailure == StorageFailure(.badConfiguration, code: "SQLSTATE 28P01"))
             #expect(!error.message.contains("not-the-password-x7"))
         }
     }
@@ -269,6 +286,14 @@ struct PostgresSettingsTests {
         expectKVError(.storage, "schema name") { _ = try PostgresSettings(url: "postgres://u:sekret@h/db?schema=Bad-Name") }
         expectKVError(.storage, "sslmode") { _ = try PostgresSettings(url: "postgres://u:sekret@h/db?sslmode=maybe") }
         do {
+            _ = try PostgresSettings(url: "postgres://u:sekret@h/db?pool_size=0")
+            Issue.record("pool_size=0 accepted")
+        } catch {
+            #expect(error.storageFailure?.reason == .badConfiguration)
+        }
+        #expect((try? PostgresSettings(url: "postgres://u@h/db?sslmode=prefer"))?.tls == .prefer)
+        #expect((try? PostgresSettings(url: "postgres://u@h/db?sslmode=allow"))?.tls == .disable)
+        do {
             _ = try PostgresSettings(url: "mysql://u:sekret@h/db")
         } catch {
             #expect(!error.message.contains("sekret"))
@@ -287,6 +312,7 @@ struct PostgresSettingsTests {
         } catch {
             #expect(error.kind == .storage)
             #expect(error.message.contains("cannot connect to PostgreSQL at 127.0.0.1:1"), "\(error.message)")
+            #expect(error.storageFailure?.reason == .unavailable)
             #expect(!error.message.contains("sekret-pw"))
         }
         #expect(Date().timeIntervalSince(started) < 5)

@@ -70,6 +70,7 @@ struct SQLiteStorageTests {
             _ = try SQLiteStorage(dataDirectory: folder.path)
         } throws: { error in
             (error as? KVError)?.message.contains("schema version 99, newer than this luat understands (2)") == true
+                && (error as? KVError)?.storageFailure?.reason == .schemaTooNew
         }
     }
 
@@ -82,6 +83,19 @@ struct SQLiteStorageTests {
         } throws: { error in
             guard let error = error as? KVError else { return false }
             return error.kind == .storage && error.message.contains(path)
+                && error.storageFailure == StorageFailure(.corrupt, code: "SQLITE_NOTADB (26)")
+        }
+    }
+
+    @Test func aFolderThatCannotBeMadeIsUnavailable() throws {
+        let folder = TemporaryFolder()
+        // A file where the data folder should be.
+        try Data("x".utf8).write(to: URL(fileURLWithPath: folder.path + "/file"))
+        #expect {
+            _ = try SQLiteStorage(dataDirectory: folder.path + "/file/data")
+        } throws: { error in
+            guard let error = error as? KVError else { return false }
+            return error.kind == .storage && error.storageFailure?.reason == .unavailable
         }
     }
 }

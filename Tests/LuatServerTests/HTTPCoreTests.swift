@@ -7,6 +7,7 @@ import Foundation
 import KVCore
 import LuatHTTP
 import LuatProject
+import LuatRouting
 @testable import LuatServer
 import Synchronization
 import Testing

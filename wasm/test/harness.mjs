@@ -1,7 +1,7 @@
 // A minimal test harness: `test(name, fn)` registers, `runAll()` runs every registered test
 // in order and prints one line per test plus the closing `N passed, N failed`.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Engine } from '../luat.mjs';
@@ -65,8 +65,8 @@ export function keys(engine, namespace) {
     return r.result;
 }
 
-// Swift string literals of the native test sources, read so the WASM tests check the very
-// same samples and messages as the native ones.
+// What the native tests check too: the spec's samples (shared files) and the KV error
+// messages (read from the native test source).
 
 function unescapeSwift(text) {
     return text.replace(/\\(u\{[0-9a-fA-F]+\}|.)/g, (_, e) => {
@@ -75,16 +75,13 @@ function unescapeSwift(text) {
     });
 }
 
-/** `static let name = """ ... """` blocks of a Swift file, indentation stripped, unescaped. */
-export function swiftMultilineStrings(relativePath) {
-    const text = readFileSync(path.join(repoRoot, relativePath), 'utf8');
+/** The spec's Lua samples, each kept once in Tests/Shared/spec-samples/<name>.lua (the native
+ * tests read the same files): name → text without the final newline. */
+export function specSamples() {
+    const dir = path.join(repoRoot, 'Tests/Shared/spec-samples');
     const out = {};
-    const re = /static let (\w+) = """\n([\s\S]*?)\n([ \t]*)"""/g;
-    let m;
-    while ((m = re.exec(text))) {
-        const indent = m[3];
-        const body = m[2].split('\n').map((line) => line.startsWith(indent) ? line.slice(indent.length) : line.trimStart()).join('\n');
-        out[m[1]] = unescapeSwift(body);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.lua'))) {
+        out[file.slice(0, -4)] = readFileSync(path.join(dir, file), 'utf8').replace(/\n$/, '');
     }
     return out;
 }

@@ -1,8 +1,8 @@
-// The spec's code samples (kv-store.md), read verbatim from the native suite's
-// Tests/LuaRuntimeTests/SpecSamples.swift, run in the WASM engine with the same assertions.
-import { test, assert, Engine, manualClock, lua, keys, swiftMultilineStrings } from './harness.mjs';
+// The spec's code samples (kv-store.md), each kept once in Tests/Shared/spec-samples (the native
+// suite reads the same files), run in the WASM engine with the same assertions.
+import { test, assert, Engine, manualClock, lua, keys, specSamples } from './harness.mjs';
 
-const S = swiftMultilineStrings('Tests/LuaRuntimeTests/SpecSamples.swift');
+const S = specSamples();
 const lines = (output) => output.split('\n').slice(0, -1);
 
 async function fresh(files) {

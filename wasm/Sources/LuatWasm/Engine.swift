@@ -22,14 +22,21 @@ final class WasmEngine {
     let store: KVStore
     let runtime: LuaRuntime
     /// Route files loaded into environments of their own (LuatRouting's `RouteEngine`).
-    let routes: LuaRouteFiles
+    let routes: LuaRouteEngine
+    /// The routes found among the files under `src/routes`, found again after `writeFile`.
+    private var table: RouteTable?
+    static let routesDirectory = "src/routes"
 
-    init() throws(LuaError) {
+    init() throws(ScriptError) {
         files = MemoryFileSource()
         store = KVStore(storage: MemoryStorage(), clock: HostClock())
         // print: nil keeps Lua's own print (stdout), which the host captures with io.write's output.
-        runtime = try LuaRuntime(store: store, projectRoot: WasmEngine.projectRoot, libDirectory: "src/lib", files: files)
-        routes = try LuaRouteFiles(runtime: runtime)
+        do throws(LuaError) {
+            runtime = try LuaRuntime(store: store, projectRoot: WasmEngine.projectRoot, libDirectory: "src/lib", files: files)
+        } catch {
+            throw ScriptError(message: error.message)
+        }
+        routes = try LuaRouteEngine(runtime: runtime)
     }
 
     /// `engine.run(source)`: runs `source` in the global environment; the results or the error.
@@ -67,9 +74,7 @@ final class WasmEngine {
             .respond(files: request.files, method: request.method, action: request.action, ctx: request.ctx, engine: routes)
         // HEAD: the GET answer without its body (the host has no Content-Length to keep).
         if request.method == "HEAD" { response.body = [] }
-        var headers: [JSONValue] = []
-        for header in response.headers { headers.append(.array([.string(header.name), .string(header.value)])) }
-        return (.object([("status", .integer(Int64(response.status))), ("headers", .array(headers))]), response.body)
+        return (Self.meta(response), response.body)
     }
 
     /// `engine.writeFile(path, source)`: adds or replaces a file under the project root.
@@ -79,7 +84,119 @@ final class WasmEngine {
         }
         files.files[LuaPath.join(WasmEngine.projectRoot, path)] = Array(source.utf8)
         routes.invalidate()  // route files load again (modules already `require`d stay)
+        table = nil
         return .object([])
+    }
+
+    /// The routes of the files under `src/routes`, found as `luat serve` finds them on disk.
+    func routeTable() throws(RouteError) -> RouteTable {
+        if let table { return table }
+        let prefix = WasmEngine.projectRoot + "/" + WasmEngine.routesDirectory + "/"
+        var names: [String] = []
+        for path in files.files.keys where path.hasPrefix(prefix) { names.append(String(path.dropFirst(prefix.count))) }
+        let found = try RouteTable(root: WasmEngine.routesDirectory, files: names)
+        table = found
+        return found
+    }
+
+    /// `engine.route(path)`: the route that answers `path` (a request target; the query is
+    /// ignored) and its parameters, or `route: null`; as `luat serve` matches it.
+    func match(_ request: JSONValue) -> JSONValue {
+        guard case .string(let target)? = request["path"] else { return Self.failure("route: path must be a string") }
+        let path: RequestPath
+        do throws(RequestPath.Problem) {
+            path = try RequestPath(target: target)
+        } catch {
+            return Self.failure("route: invalid path '" + target + "'")
+        }
+        let found: RouteMatch?
+        do throws(RouteError) {
+            found = try routeTable().match(path.segments)
+        } catch {
+            return Self.failure(error.description)
+        }
+        guard let found else { return .object([("route", .null)]) }
+        let route = found.route
+        var params: [(key: String, value: JSONValue)] = []
+        for key in found.params.keys.sorted() { params.append((key, .string(found.params[key] ?? ""))) }
+        return .object([
+            ("route", .object([
+                ("folder", .string(route.folder)),
+                ("pattern", .string(route.pattern.description)),
+                ("endpoint", route.endpoint.map { JSONValue.string($0) } ?? .null),
+                ("page", route.page.map { JSONValue.string($0) } ?? .null),
+                ("layouts", .array(route.layouts.map { JSONValue.string($0) })),
+            ])),
+            ("params", .object(params)),
+        ])
+    }
+
+    /// `engine.request(method, url, { headers, body })`: one HTTP request answered as `luat
+    /// serve` answers it: the path matched against the routes under `src/routes`, `ctx` built
+    /// from the method, URL, headers and body by the same Swift code, then dispatched. Request:
+    /// `{ method, url, headers: [[name, value], ...], body }` (body text, may be absent).
+    func request(_ request: JSONValue) -> (meta: JSONValue, body: [UInt8]) {
+        guard case .string(let target)? = request["url"] else { return (Self.failure("request: url must be a string"), []) }
+        var method = "GET"
+        if case .string(let m)? = request["method"], !m.isEmpty { method = ASCIICase.upper(m) }
+        var headers: [(name: String, value: String)] = []
+        if case .array(let pairs)? = request["headers"] {
+            for pair in pairs {
+                guard case .array(let nv) = pair, nv.count == 2, case .string(let name) = nv[0], case .string(let value) = nv[1] else {
+                    return (Self.failure("request: headers must be [name, value] pairs of strings"), [])
+                }
+                headers.append((name, value))
+            }
+        }
+        headers = RequestContext.mergedHeaders(headers)
+        var rawBody: [UInt8] = []
+        if case .string(let text)? = request["body"] { rawBody = Array(text.utf8) }
+        // An absolute URL keeps its origin; a path gets `http://localhost`.
+        var origin = "http://localhost"
+        var pathTarget = target
+        if target.hasPrefix("http://") || target.hasPrefix("https://") {
+            let afterScheme = target.utf8.firstIndex(of: UInt8(ascii: ":"))!
+            let hostStart = target.utf8.index(afterScheme, offsetBy: 3)
+            if let slash = target.utf8[hostStart...].firstIndex(of: UInt8(ascii: "/")) {
+                origin = String(target[..<slash])
+                pathTarget = String(target[slash...])
+            } else {
+                origin = target
+                pathTarget = "/"
+            }
+        }
+        let response = respond(method: method, origin: origin, target: pathTarget, headers: headers, rawBody: rawBody,
+                               production: request["production"] == .bool(true))
+        return (Self.meta(response), method == "HEAD" ? [] : response.body)
+    }
+
+    private func respond(method: String, origin: String, target: String, headers: [(name: String, value: String)],
+                         rawBody: [UInt8], production: Bool) -> RouteResponse {
+        let path: RequestPath
+        do throws(RequestPath.Problem) {
+            path = try RequestPath(target: target)
+        } catch {
+            return .error(400, "Bad Request", detail: "invalid path")
+        }
+        let dispatcher = RouteDispatcher(production: production)
+        let found: RouteMatch?
+        do throws(RouteError) {
+            found = try routeTable().match(path.segments)
+        } catch {
+            return dispatcher.failure(ScriptError(message: error.description))
+        }
+        guard let found else { return .error(404, "Not Found") }
+        let query = ParsedQuery(path.query)
+        var ctx = RequestContext(method: method, url: origin + target, path: path.raw, params: found.params,
+                                 query: query.fields, headers: headers, rawBody: rawBody, action: query.action)
+        ctx.parseBody()
+        return dispatcher.respond(to: ctx, route: found.route, engine: routes)
+    }
+
+    static func meta(_ response: RouteResponse) -> JSONValue {
+        var headers: [JSONValue] = []
+        for header in response.headers { headers.append(.array([.string(header.name), .string(header.value)])) }
+        return .object([("status", .integer(Int64(response.status))), ("headers", .array(headers))])
     }
 
     // MARK: JSON for the host

@@ -1,6 +1,7 @@
 import CLuatHost
 import KVCore
 import LuaRuntime
+import LuatRouting
 
 // The module's interface to JavaScript (see wasm/luat.mjs). Requests are JSON written into
 // memory from `luat_alloc`; every answer is left in one result buffer, read through
@@ -9,7 +10,7 @@ import LuaRuntime
 //     [UInt32 little-endian: length of the JSON part] [JSON part] [body bytes]
 //
 // Operations of `luat_call`: 1 run, 2 route (executeRoute / executeApi / executeAction / executeLoad),
-// 3 writeFile. Lua's stdout and stderr reach the host through WASI `fd_write`.
+// 3 writeFile, 4 match (route), 5 request. Lua's stdout and stderr reach the host through WASI `fd_write`.
 
 nonisolated(unsafe) var engine: WasmEngine? = nil
 nonisolated(unsafe) var resultBuffer: [UInt8] = []
@@ -32,12 +33,12 @@ func setResult(_ meta: JSONValue, body: [UInt8] = []) {
 @_cdecl("luat_init")
 public func luatInit() -> Int32 {
     if engine != nil { return 0 }
-    do throws(LuaError) {
+    do throws(ScriptError) {
         engine = try WasmEngine()
         setResult(.object([]))
         return 0
     } catch {
-        setResult(WasmEngine.failure(error))
+        setResult(.object([("error", .object([("message", .string(error.description))]))]))
         return 1
     }
 }
@@ -58,7 +59,7 @@ public func luatCall(_ op: Int32, _ request: UnsafePointer<UInt8>?, _ length: In
         luat_flush_stdio()
         setResult(answer.meta, body: answer.body)
         return 0
-    case 1, 3:
+    case 1, 3, 4, 5:
         let parsed: JSONValue
         do throws(JSONError) {
             parsed = try JSONValue.parse(bytes)
@@ -66,9 +67,15 @@ public func luatCall(_ op: Int32, _ request: UnsafePointer<UInt8>?, _ length: In
             setResult(WasmEngine.failure("bad request: " + error.message))
             return 1
         }
-        let answer = op == 1 ? engine.run(parsed) : engine.writeFile(parsed)
+        let answer: (meta: JSONValue, body: [UInt8])
+        switch op {
+        case 1: answer = (engine.run(parsed), [])
+        case 3: answer = (engine.writeFile(parsed), [])
+        case 4: answer = (engine.match(parsed), [])
+        default: answer = engine.request(parsed)
+        }
         luat_flush_stdio()
-        setResult(answer)
+        setResult(answer.meta, body: answer.body)
         return 0
     default:
         setResult(WasmEngine.failure("unknown operation"))

@@ -78,18 +78,18 @@ struct RouteRequest {
                 case "headers":
                     var headers: [(String, LuaValue)] = []
                     if case .object(let pairs) = member.value {
-                        for pair in pairs { headers.append((ASCIICase.lower(pair.key), LuaRoutes.luaValue(pair.value))) }
+                        for pair in pairs { headers.append((ASCIICase.lower(pair.key), LuaRouteEngine.luaValue(pair.value))) }
                     }
-                    fields.append(("headers", LuaRoutes.object(headers)))
+                    fields.append(("headers", LuaRouteEngine.object(headers)))
                 default:
                     if member.key == "action", case .string(let name) = member.value { action = name }
-                    fields.append((member.key, LuaRoutes.luaValue(member.value)))
+                    fields.append((member.key, LuaRouteEngine.luaValue(member.value)))
                 }
             }
         }
         fields.append(("method", .string(method)))
         for name in ["params", "query", "form", "headers"] where !present.contains(name) {
-            fields.append((name, LuaRoutes.object([])))
+            fields.append((name, LuaRouteEngine.object([])))
         }
         return (.table(LuaTable(fields)), method, action)
     }

@@ -1,5 +1,5 @@
 import KVCore
-@testable import LuatServer
+@testable import LuatRouting
 import Testing
 
 @Suite struct RequestBodyTests {

@@ -26,7 +26,8 @@ public struct RoutePattern: Equatable, Sendable, CustomStringConvertible {
     public init(segments: [Segment]) { self.segments = segments }
 
     /// The pattern of a folder path relative to the routes folder, e.g. `["blog", "[slug]", "edit"]`.
-    /// Returns nil for a folder name that is not a valid segment (e.g. `[bad name]`).
+    /// Throws for a folder name that is not a valid segment (e.g. `[bad name]`, `post-[id]`)
+    /// and for a parameter name used twice.
     public init(folders: [String]) throws(RouteError) {
         var segments: [Segment] = []
         var names = Set<String>()
@@ -35,7 +36,7 @@ public struct RoutePattern: Equatable, Sendable, CustomStringConvertible {
             switch segment {
             case .parameter(let n), .optional(let n), .rest(let n):
                 guard names.insert(n).inserted else {
-                    throw RouteError("parameter '\(n)' appears twice in \(folders.joined(separator: "/"))")
+                    throw RouteError("parameter '" + n + "' appears twice in " + folders.joined(separator: "/"))
                 }
             case .literal: break
             }
@@ -46,7 +47,7 @@ public struct RoutePattern: Equatable, Sendable, CustomStringConvertible {
 
     /// The segment a folder name stands for; nil for `(group)` folders.
     static func segment(_ folder: String) throws(RouteError) -> Segment? {
-        if folder.hasPrefix("(") && folder.hasSuffix(")") && folder.count >= 2 { return nil }
+        if folder.hasPrefix("(") && folder.hasSuffix(")") && folder.utf8.count >= 2 { return nil }
         if folder.hasPrefix("[[") && folder.hasSuffix("]]") {
             return .optional(try name(String(folder.dropFirst(2).dropLast(2)), folder))
         }
@@ -57,7 +58,7 @@ public struct RoutePattern: Equatable, Sendable, CustomStringConvertible {
             return .parameter(try name(String(folder.dropFirst().dropLast()), folder))
         }
         if folder.contains("[") || folder.contains("]") {
-            throw RouteError("folder '\(folder)': a parameter must be the whole folder name")
+            throw RouteError("folder '" + folder + "': a parameter must be the whole folder name")
         }
         return .literal(folder)
     }
@@ -66,7 +67,7 @@ public struct RoutePattern: Equatable, Sendable, CustomStringConvertible {
         let ok = !text.isEmpty && text.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
         } && !(text.utf8.first! >= 0x30 && text.utf8.first! <= 0x39)
-        guard ok else { throw RouteError("folder '\(folder)': '\(text)' is not a valid parameter name") }
+        guard ok else { throw RouteError("folder '" + folder + "': '" + text + "' is not a valid parameter name") }
         return text
     }
 
@@ -143,10 +144,4 @@ public struct RoutePattern: Equatable, Sendable, CustomStringConvertible {
         }
         return true
     }
-}
-
-/// A problem with the routes folder, said in one line.
-public struct RouteError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -5,9 +5,9 @@ import Testing
 
 /// The Lua side of the routing rules over a real Lua state with in-memory files and store
 /// (the setup of the WASM engine).
-@Suite struct LuaRouteFilesTests {
+@Suite struct LuaRouteEngineTests {
     let files: MemoryFileSource
-    let routes: LuaRouteFiles
+    let routes: LuaRouteEngine
     let dispatcher = RouteDispatcher(production: false)
 
     init(_ sources: [String: String] = [:]) throws {
@@ -18,15 +18,15 @@ import Testing
         files = MemoryFileSource(byPath)
         let runtime = try LuaRuntime(store: KVStore(storage: MemoryStorage(), clock: ManualClock(seconds: 1_700_000_000)),
                                      projectRoot: "/project", files: files)
-        routes = try LuaRouteFiles(runtime: runtime)
+        routes = try LuaRouteEngine(runtime: runtime)
     }
 
     func write(_ path: String, _ text: String) { files.files["/project/" + path] = Array(text.utf8) }
 
     func ctx(_ method: String, headers: [(String, String)] = [], action: String? = nil) -> LuaValue {
         var fields: [(String, LuaValue)] = [
-            ("method", .string(method)), ("params", LuaRoutes.object([])), ("query", LuaRoutes.object([])),
-            ("form", LuaRoutes.object([])), ("headers", LuaRoutes.object(headers.map { ($0.0, LuaValue.string($0.1)) })),
+            ("method", .string(method)), ("params", LuaRouteEngine.object([])), ("query", LuaRouteEngine.object([])),
+            ("form", LuaRouteEngine.object([])), ("headers", LuaRouteEngine.object(headers.map { ($0.0, LuaValue.string($0.1)) })),
         ]
         if let action { fields.append(("action", .string(action))) }
         return .table(LuaTable(fields))
@@ -145,7 +145,7 @@ import Testing
     }
 
     @Test func jsonValuesBecomeLuaValues() {
-        let value = LuaRoutes.luaValue(.object([("a", .array([.integer(1), .double(1.5), .null, .bool(true), .string("s")])), ("o", .object([]))]))
+        let value = LuaRouteEngine.luaValue(.object([("a", .array([.integer(1), .double(1.5), .null, .bool(true), .string("s")])), ("o", .object([]))]))
         guard case .table(let table) = value else { Issue.record("not a table"); return }
         #expect(table.jsonType == .object)
         #expect(table["a"] == .table(LuaTable(array: [.integer(1), .number(1.5), .jsonNull, .boolean(true), .string("s")], jsonType: .array)))

@@ -1,11 +1,89 @@
 import KVCore
 import LuaRuntime
 
-/// The Lua side of route calls, shared by `luat serve` and the WASM engine: what a route
-/// file's environment exports, how its functions are called with `ctx`, and how their
-/// results become `ScriptReturn`. Hosts keep their own file caches and build `ctx` from their
-/// own request model.
-public enum LuaRoutes {
+/// One Lua state as the route dispatcher uses it, for `luat serve` (one per worker thread) and
+/// the WASM engine alike: each route file is read through the runtime's file source, loaded
+/// once into an environment of its own and kept (until `invalidate()`); `require`d modules
+/// are cached by the runtime. `ctx` is a Lua value the host builds once per request
+/// (`RequestContext.luaValue`). A host can also give a file's source with a request
+/// (`inlineSources`): such a file is loaded afresh for each request.
+///
+/// Not thread-safe: one thread uses an engine at a time (its Lua state is not shared).
+public final class LuaRouteEngine: RouteEngine {
+    public let runtime: LuaRuntime
+    private var cache: [String: (environment: LuaEnvironment, exports: RouteExports)] = [:]
+    private var inline: [String: String] = [:]
+    private var inlineCache: [String: (environment: LuaEnvironment, exports: RouteExports)] = [:]
+
+    /// Installs the route invoker in `runtime` (once per runtime). When `hooks` names a file
+    /// the runtime's file source has (`luat serve`: `src/hooks.server.lua`), it runs first, in
+    /// the shared globals: what it defines is visible to every route file.
+    public init(runtime: LuaRuntime, hooks: String? = nil) throws(ScriptError) {
+        self.runtime = runtime
+        do throws(LuaError) {
+            _ = try runtime.run(source: Self.invokerSource, name: "[luat routes]")
+            if let hooks, runtime.hasFile(hooks) {
+                try runtime.run(file: hooks)
+            }
+        } catch {
+            throw ScriptError(luaMessage: error.message)
+        }
+    }
+
+    /// `hooks.server.lua` in the folder holding the routes folder (`src/routes` → `src/hooks.server.lua`).
+    public static func hooksFile(routesPath: String) -> String {
+        LuaPath.directory(of: routesPath) + "/hooks.server.lua"
+    }
+
+    /// Sources of files given with the current request (path → Lua source), which take the
+    /// place of the files of the same path. Setting them drops what was loaded from the previous ones.
+    public var inlineSources: [String: String] {
+        get { inline }
+        set {
+            inline = newValue
+            inlineCache = [:]
+        }
+    }
+
+    /// Forgets every loaded file (after files changed).
+    public func invalidate() {
+        cache = [:]
+        inlineCache = [:]
+    }
+
+    public func exports(of file: String) throws(ScriptError) -> RouteExports {
+        try load(file).exports
+    }
+
+    public func call(file: String, function: [String], ctx: LuaValue) throws(ScriptError) -> ScriptReturn {
+        try Self.call(load(file).environment, function: function, ctx: ctx)
+    }
+
+    private func load(_ file: String) throws(ScriptError) -> (environment: LuaEnvironment, exports: RouteExports) {
+        if let source = inline[file] {
+            if let loaded = inlineCache[file] { return loaded }
+            let loaded = try Self.loaded { () throws(LuaError) in try runtime.loadEnvironment(source: source, path: file) }
+            inlineCache[file] = loaded
+            return loaded
+        }
+        if let loaded = cache[file] { return loaded }
+        let loaded = try Self.loaded { () throws(LuaError) in try runtime.loadEnvironment(file: file) }
+        cache[file] = loaded
+        return loaded
+    }
+
+    private static func loaded(_ make: () throws(LuaError) -> LuaEnvironment) throws(ScriptError) -> (environment: LuaEnvironment, exports: RouteExports) {
+        let environment: LuaEnvironment
+        do throws(LuaError) {
+            environment = try make()
+        } catch {
+            throw ScriptError(luaMessage: error.message)
+        }
+        return (environment, exports(of: environment))
+    }
+
+    // MARK: The Lua side of a route call
+
     /// The global route functions are called through: it gives `ctx.headers`
     /// case-insensitive lookup (header names are stored in lower case), then calls the function.
     public static let invoker = "__luat_serve_call"
@@ -19,11 +97,6 @@ public enum LuaRoutes {
             return fn(ctx)
         end
         """
-
-    /// Defines the invoker in `runtime`'s globals; once per Lua state, before any route call.
-    public static func install(in runtime: LuaRuntime) throws(LuaError) {
-        _ = try runtime.run(source: invokerSource, name: "[luat routes]")
-    }
 
     /// What a route file's environment defines: the route functions among its own globals
     /// (`GET`, …, `load`) and its `actions` table (each action a function, or a table of
@@ -102,70 +175,5 @@ public enum LuaRoutes {
         case .array(let items): return .table(LuaTable(array: items.map(luaValue), jsonType: .array))
         case .object(let members): return object(members.map { ($0.key, luaValue($0.value)) })
         }
-    }
-}
-
-/// A `RouteEngine` over one `LuaRuntime` whose `ctx` is already a Lua value: each route file
-/// is read through the runtime's file source, loaded once into an environment of its own and
-/// kept (until `invalidate()`), as `luat serve` does per Lua state. A host can also give a
-/// file's source with a request (`inlineSources`): such a file is loaded afresh for each
-/// request. The WASM engine answers routes with it.
-public final class LuaRouteFiles: RouteEngine {
-    public let runtime: LuaRuntime
-    private var cache: [String: (environment: LuaEnvironment, exports: RouteExports)] = [:]
-    private var inline: [String: String] = [:]
-    private var inlineCache: [String: (environment: LuaEnvironment, exports: RouteExports)] = [:]
-
-    /// Installs the route invoker in `runtime` (once per runtime).
-    public init(runtime: LuaRuntime) throws(LuaError) {
-        self.runtime = runtime
-        try LuaRoutes.install(in: runtime)
-    }
-
-    /// Sources of files given with the current request (path → Lua source), which take the
-    /// place of the files of the same path. Setting them drops what was loaded from the previous ones.
-    public var inlineSources: [String: String] {
-        get { inline }
-        set {
-            inline = newValue
-            inlineCache = [:]
-        }
-    }
-
-    /// Forgets every loaded file (after files changed).
-    public func invalidate() {
-        cache = [:]
-        inlineCache = [:]
-    }
-
-    public func exports(of file: String) throws(ScriptError) -> RouteExports {
-        try load(file).exports
-    }
-
-    public func call(file: String, function: [String], ctx: LuaValue) throws(ScriptError) -> ScriptReturn {
-        try LuaRoutes.call(load(file).environment, function: function, ctx: ctx)
-    }
-
-    private func load(_ file: String) throws(ScriptError) -> (environment: LuaEnvironment, exports: RouteExports) {
-        if let source = inline[file] {
-            if let loaded = inlineCache[file] { return loaded }
-            let loaded = try Self.loaded { () throws(LuaError) in try runtime.loadEnvironment(source: source, path: file) }
-            inlineCache[file] = loaded
-            return loaded
-        }
-        if let loaded = cache[file] { return loaded }
-        let loaded = try Self.loaded { () throws(LuaError) in try runtime.loadEnvironment(file: file) }
-        cache[file] = loaded
-        return loaded
-    }
-
-    private static func loaded(_ make: () throws(LuaError) -> LuaEnvironment) throws(ScriptError) -> (environment: LuaEnvironment, exports: RouteExports) {
-        let environment: LuaEnvironment
-        do throws(LuaError) {
-            environment = try make()
-        } catch {
-            throw ScriptError(luaMessage: error.message)
-        }
-        return (environment, LuaRoutes.exports(of: environment))
     }
 }

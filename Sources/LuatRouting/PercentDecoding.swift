@@ -1,0 +1,28 @@
+import KVCore
+
+/// Decodes `%XX` escapes (and `+` as a space when asked); nil for a bad escape or bytes that are not UTF-8.
+func percentDecode<S: StringProtocol>(_ text: S, plusAsSpace: Bool) -> String? {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(text.utf8.count)
+    var iterator = text.utf8.makeIterator()
+    while let byte = iterator.next() {
+        if byte == 0x25 {
+            guard let h = iterator.next().flatMap(hexValue), let l = iterator.next().flatMap(hexValue) else { return nil }
+            bytes.append(h << 4 | l)
+        } else if byte == 0x2B && plusAsSpace {
+            bytes.append(0x20)
+        } else {
+            bytes.append(byte)
+        }
+    }
+    return UTF8Validation.isValid(bytes) ? String(decoding: bytes, as: UTF8.self) : nil
+}
+
+private func hexValue(_ c: UInt8) -> UInt8? {
+    switch c {
+    case 0x30...0x39: return c - 0x30
+    case 0x41...0x46: return c - 0x41 + 10
+    case 0x61...0x66: return c - 0x61 + 10
+    default: return nil
+    }
+}

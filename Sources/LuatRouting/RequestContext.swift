@@ -1,0 +1,128 @@
+import KVCore
+import LuaRuntime
+
+/// What a route function receives as `ctx`, as Swift values: built once per request by the
+/// host (`luat serve` from the HTTP request, the WASM engine from JavaScript's), then made a
+/// Lua value once (`luaValue`) and passed to every function the request runs (layouts'
+/// `load`, the page's). `headers` gets case-insensitive lookup in Lua (see `LuaRouteEngine`).
+public struct RequestContext: Sendable {
+    /// `GET`, `POST`, … (upper case).
+    public var method: String
+    /// The whole URL: `http://host/path?query`.
+    public var url: String
+    /// The path as sent, without the query.
+    public var path: String
+    /// Route parameters (`[slug]` → `params.slug`).
+    public var params: [String: String]
+    /// Query fields in order, without the `?/action` part; the first of a repeated name wins in Lua.
+    public var query: [(name: String, value: String)]
+    /// Header names in lower case; repeated headers joined with `, `.
+    public var headers: [(name: String, value: String)]
+    /// Form fields (url-encoded, multipart, or the members of a JSON object body); always present.
+    public var form: [(name: String, value: JSONValue)]
+    /// The parsed JSON body, or the form as an object; nil when there is neither.
+    public var body: JSONValue?
+    /// The body bytes as received.
+    public var rawBody: [UInt8]
+    /// The action chosen by `?/name`, if any.
+    public var action: String?
+
+    public init(method: String, url: String, path: String, params: [String: String] = [:],
+                query: [(name: String, value: String)] = [], headers: [(name: String, value: String)] = [],
+                form: [(name: String, value: JSONValue)] = [], body: JSONValue? = nil, rawBody: [UInt8] = [], action: String? = nil) {
+        self.method = method
+        self.url = url
+        self.path = path
+        self.params = params
+        self.query = query
+        self.headers = headers
+        self.form = form
+        self.body = body
+        self.rawBody = rawBody
+        self.action = action
+    }
+
+    /// `ctx.headers` from the headers as received: names in lower case, one field per name,
+    /// repeated headers joined with `, ` (cookies with `; `), in order of first appearance.
+    public static func mergedHeaders(_ fields: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        var out: [(name: String, value: String)] = []
+        out.reserveCapacity(fields.count)
+        for field in fields {
+            let name = ASCIICase.lower(field.name)
+            if let i = out.firstIndex(where: { $0.name == name }) {
+                out[i].value += (name == "cookie" ? "; " : ", ") + field.value
+            } else {
+                out.append((name, field.value))
+            }
+        }
+        return out
+    }
+
+    /// The value of header `name` (any case).
+    public func header(_ name: String) -> String? {
+        let lower = ASCIICase.lower(name)
+        return headers.first { $0.name == lower }?.value
+    }
+
+    /// Fills `form` and `body` from `rawBody` according to `Content-Type`.
+    public mutating func parseBody() {
+        guard !rawBody.isEmpty, let contentType = header("content-type") else { return }
+        let media = MediaType(contentType)
+        switch media.type {
+        case "application/x-www-form-urlencoded":
+            let text = String(decoding: rawBody, as: UTF8.self)
+            form = ParsedQuery.urlEncoded(text).map { ($0.name, JSONValue.string($0.value)) }
+            body = .object(firstWins(form))
+        case "multipart/form-data":
+            guard let boundary = media.parameters["boundary"], !boundary.isEmpty else { return }
+            form = MultipartParser.parse(rawBody, boundary: boundary)
+            body = .object(firstWins(form))
+        case let type where type == "application/json" || type.hasSuffix("+json"):
+            guard let value = try? JSONValue.parse(rawBody) else { return }
+            body = value
+            if case .object(let members) = value {
+                form = members.map { ($0.key, $0.value) }
+            }
+        default:
+            return
+        }
+    }
+
+    private func firstWins(_ fields: [(name: String, value: JSONValue)]) -> [(key: String, value: JSONValue)] {
+        var seen = Set<String>()
+        var out: [(key: String, value: JSONValue)] = []
+        for field in fields where seen.insert(field.name).inserted { out.append((field.name, field.value)) }
+        return out
+    }
+}
+
+extension RequestContext {
+    /// `ctx` as the Lua table a route function gets: `params`, `query`, `headers` and `form`
+    /// always tables (the first of a repeated query or form field wins), `body` and `json` the
+    /// parsed body when there is one, `action` when `?/name` chose one.
+    public var luaValue: LuaValue {
+        var queryFields: [(String, LuaValue)] = []
+        var seen = Set<String>()
+        for field in query where seen.insert(field.name).inserted { queryFields.append((field.name, .string(field.value))) }
+        var formFields: [(String, LuaValue)] = []
+        seen = []
+        for field in form where seen.insert(field.name).inserted { formFields.append((field.name, LuaRouteEngine.luaValue(field.value))) }
+        var fields: [(String, LuaValue)] = [
+            ("method", .string(method)),
+            ("url", .string(url)),
+            ("path", .string(path)),
+            ("params", LuaRouteEngine.object(params.sorted { $0.key < $1.key }.map { ($0.key, LuaValue.string($0.value)) })),
+            ("query", LuaRouteEngine.object(queryFields)),
+            ("headers", LuaRouteEngine.object(headers.map { ($0.name, LuaValue.string($0.value)) })),
+            ("form", LuaRouteEngine.object(formFields)),
+            ("rawBody", .string(rawBody)),
+        ]
+        if let body {
+            let value = LuaRouteEngine.luaValue(body)
+            fields.append(("body", value))
+            fields.append(("json", value))
+        }
+        if let action { fields.append(("action", .string(action))) }
+        return .table(LuaTable(fields))
+    }
+}

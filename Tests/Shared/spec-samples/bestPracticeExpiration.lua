@@ -1,0 +1,1 @@
+kv:put("cache:key", data, { expirationTtl = 3600 })

@@ -1,0 +1,1 @@
+local data = kv:get("key", "json") or {}

@@ -1,0 +1,1 @@
+../../../examples/blog/src/lib/blog.lua

@@ -1,0 +1,1 @@
+../../../examples/blog/src/routes/api/posts/+server.lua

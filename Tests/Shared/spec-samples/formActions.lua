@@ -1,0 +1,1 @@
+../../../examples/blog/src/routes/blog/[slug]/edit/+page.server.lua
