@@ -174,7 +174,8 @@ final class PostgresPool: @unchecked Sendable {
             }
             throw QueryFailure(
                 error: KVError.storage("PostgreSQL at \(settings.address): \(explanation)"),
-                lost: timedOut || connection.isClosed || !Self.isServerError(error), timedOut: timedOut)
+                lost: timedOut || connection.isClosed || !Self.isServerError(error), timedOut: timedOut,
+                sqlState: (error as? PSQLError)?.serverInfo?[.sqlState])
         }
     }
 
@@ -184,6 +185,8 @@ final class PostgresPool: @unchecked Sendable {
         let lost: Bool
         /// Whether the statement got no answer in time.
         let timedOut: Bool
+        /// The server's SQLSTATE, when the server refused the statement.
+        let sqlState: String?
     }
 
     /// Blocks the calling thread until `future` completes.
@@ -241,6 +244,8 @@ final class PostgresSession {
     unowned let pool: PostgresPool
     private(set) var broken = false
     private(set) var timedOut = false
+    /// The SQLSTATE of the last statement the server refused (e.g. `40P01`, a deadlock).
+    private(set) var lastSQLState: String?
 
     init(_ connection: PostgresConnection, pool: PostgresPool) {
         self.connection = connection
@@ -255,6 +260,7 @@ final class PostgresSession {
         } catch {
             if error.lost { broken = true }
             if error.timedOut { timedOut = true }
+            lastSQLState = error.sqlState
             throw error.error
         }
     }

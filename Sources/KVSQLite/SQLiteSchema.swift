@@ -20,6 +20,13 @@ enum SQLiteSchema {
         ) WITHOUT ROWID;
         CREATE INDEX entries_by_expiration ON entries(expiration) WHERE expiration IS NOT NULL;
         """,
+        // Versions: every entry's stamp, and the last stamp handed out (one row). Entries of
+        // older files read as version 0 until their next write.
+        """
+        ALTER TABLE entries ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE versions (last INTEGER NOT NULL);
+        INSERT INTO versions(last) VALUES (0);
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(migrations.count) }

@@ -88,7 +88,8 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
         let failure: KVError? = key.withUnsafeBytes { bytes in
             do throws(KVError) {
                 _ = try read(namespace, key: bytes) { row in
-                    entry = StoredEntry(value: Array(row.value), expiration: row.expiration, metadata: row.metadata.map { Array($0) })
+                    entry = StoredEntry(value: Array(row.value), expiration: row.expiration, metadata: row.metadata.map { Array($0) },
+                                        version: row.version)
                 }
                 return nil
             } catch {
@@ -106,7 +107,7 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
             s.bindBorrowed(2, key)
             defer { s.reset() }
             guard try s.step() else { return false }
-            body(StoredEntryView(value: s.view(0), expiration: s.optionalInt64(1), metadata: s.optionalView(2)))
+            body(StoredEntryView(value: s.view(0), expiration: s.optionalInt64(1), metadata: s.optionalView(2), version: s.int64(3)))
             return true
         }
     }
@@ -162,6 +163,13 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
         }
     }
 
+    /// Runs on the writer connection inside a group-commit transaction, so the reads, the
+    /// decision and the writes see and hold the file's write lock together.
+    public func commit(reading keys: [AtomicKey], _ decide: @escaping ([StoredEntry?]) throws(KVError) -> [AtomicWrite]?) throws(KVError) -> Int64? {
+        let version = try writes.perform(.commit(keys, decide))
+        return version < 0 ? nil : version
+    }
+
     public func purgeExpired(asOf now: Int64) throws(KVError) -> Int {
         Int(try writes.perform(.purge(asOf: now)))
     }
@@ -185,28 +193,71 @@ final class WriterConnection {
     let purgeStatement: SQLiteStatement
     let insertNamespace: SQLiteStatement
     let selectNamespace: SQLiteStatement
+    let readStatement: SQLiteStatement
+    let loadVersion: SQLiteStatement
+    let saveVersion: SQLiteStatement
+    /// The last version handed out, valid inside a transaction after `beginVersions()`.
+    private var lastVersion: Int64 = 0
+    private var savedVersion: Int64 = 0
 
     init(_ connection: SQLiteConnection) throws(KVError) {
         self.connection = connection
         upsertStatement = try connection.prepare("""
-            INSERT INTO entries(namespace, key, value, expiration, metadata) VALUES (?1, ?2, ?3, ?4, ?5)
+            INSERT INTO entries(namespace, key, value, expiration, metadata, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
             ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value,
-                expiration = excluded.expiration, metadata = excluded.metadata
+                expiration = excluded.expiration, metadata = excluded.metadata, version = excluded.version
             """)
+        readStatement = try connection.prepare("SELECT value, expiration, metadata, version FROM entries WHERE namespace = ?1 AND key = ?2")
+        loadVersion = try connection.prepare("SELECT last FROM versions")
+        saveVersion = try connection.prepare("UPDATE versions SET last = ?1")
         deleteStatement = try connection.prepare("DELETE FROM entries WHERE namespace = ?1 AND key = ?2")
         purgeStatement = try connection.prepare("DELETE FROM entries WHERE expiration <= ?1")
         insertNamespace = try connection.prepare("INSERT OR IGNORE INTO namespaces(name) VALUES (?1)")
         selectNamespace = try connection.prepare("SELECT id FROM namespaces WHERE name = ?1")
     }
 
-    func upsert(_ namespace: NamespaceID, _ key: [UInt8], _ entry: StoredEntry) throws(KVError) {
+    /// Stores `entry` with `version` (not `entry.version`).
+    func upsert(_ namespace: NamespaceID, _ key: [UInt8], _ entry: StoredEntry, version: Int64) throws(KVError) {
         let s = upsertStatement
         s.bind(1, namespace)
         s.bind(2, key)
         s.bind(3, entry.value)
         s.bind(4, entry.expiration)
         s.bind(5, entry.metadata)
+        s.bind(6, version)
         try s.run()
+    }
+
+    /// The entry under `key`, read on the writer connection (inside its transaction).
+    func read(_ namespace: NamespaceID, _ key: [UInt8]) throws(KVError) -> StoredEntry? {
+        let s = readStatement
+        s.bind(1, namespace)
+        s.bind(2, key)
+        defer { s.reset() }
+        guard try s.step() else { return nil }
+        return StoredEntry(value: s.bytes(0), expiration: s.optionalInt64(1), metadata: s.optionalBytes(2), version: s.int64(3))
+    }
+
+    /// Reads the last version handed out; call first in every write transaction.
+    func beginVersions() throws(KVError) {
+        defer { loadVersion.reset() }
+        guard try loadVersion.step() else { throw KVError.storage("the versions row is missing in \(connection.path)") }
+        lastVersion = loadVersion.int64(0)
+        savedVersion = lastVersion
+    }
+
+    /// A new version, greater than every one handed out before (inside a transaction).
+    func nextVersion() -> Int64 {
+        lastVersion += 1
+        return lastVersion
+    }
+
+    /// Records the versions handed out; call last in every write transaction.
+    func endVersions() throws(KVError) {
+        guard lastVersion != savedVersion else { return }
+        saveVersion.bind(1, lastVersion)
+        try saveVersion.run()
+        savedVersion = lastVersion
     }
 
     /// Removes one key; returns the number of rows removed.
@@ -247,7 +298,7 @@ final class ReaderConnection {
 
     init(_ connection: SQLiteConnection) throws(KVError) {
         self.connection = connection
-        read = try connection.prepare("SELECT value, expiration, metadata FROM entries WHERE namespace = ?1 AND key = ?2")
+        read = try connection.prepare("SELECT value, expiration, metadata, version FROM entries WHERE namespace = ?1 AND key = ?2")
         let columns = "SELECT key, expiration, metadata FROM entries WHERE namespace = ?1"
         scanFrom = try connection.prepare("\(columns) AND key >= ?2 ORDER BY key LIMIT ?3")
         scanAfter = try connection.prepare("\(columns) AND key > ?2 ORDER BY key LIMIT ?3")

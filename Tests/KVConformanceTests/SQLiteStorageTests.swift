@@ -59,7 +59,36 @@ struct SQLiteStorageTests {
         _ = try SQLiteStorage(dataDirectory: folder.path)
         let db = try RawDatabase(path: folder.path + "/kv.db")
         #expect(try db.text("PRAGMA journal_mode") == "wal")
-        #expect(try db.text("PRAGMA user_version") == "1")
+        #expect(try db.text("PRAGMA user_version") == "2")
+    }
+
+    /// A file written before versions existed (schema version 1, the first release's
+    /// layout) opens, migrates, keeps its data, and gets versions from its next writes.
+    @Test func aFileWithoutVersionsOpensAndMigrates() throws {
+        let folder = TemporaryFolder()
+        let path = folder.path + "/kv.db"
+        do {
+            let db = try RawDatabase(path: path)
+            try db.execute("""
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE namespaces (id INTEGER PRIMARY KEY, name BLOB NOT NULL UNIQUE);
+                CREATE TABLE entries (namespace INTEGER NOT NULL REFERENCES namespaces(id), key BLOB NOT NULL,
+                    value BLOB NOT NULL, expiration INTEGER, metadata BLOB, PRIMARY KEY (namespace, key)) WITHOUT ROWID;
+                CREATE INDEX entries_by_expiration ON entries(expiration) WHERE expiration IS NOT NULL;
+                INSERT INTO namespaces(id, name) VALUES (1, CAST('old' AS BLOB));
+                INSERT INTO entries VALUES (1, CAST('k' AS BLOB), CAST('41' AS BLOB), NULL, CAST('{"a":1}' AS BLOB));
+                PRAGMA user_version = 1;
+                """)
+        }
+        let store = KVStore(storage: try SQLiteStorage(path: path), clock: ManualClock(seconds: 1_700_000_000))
+        let kv = try store.namespace("old")
+        let old = try #require(try kv.getWithMetadata("k"))
+        #expect(old == KVEntry(value: Array("41".utf8), expiration: nil, metadata: #"{"a":1}"#))
+        #expect(old.version?.description == "0000000000000000")
+        #expect(try store.atomic().check(kv, "k", old.version).sum(kv, "k", 1).commit() != nil)
+        #expect(try kv.get("k")?.text == "42")
+        #expect(try kv.getWithMetadata("k")?.version ?? KVVersion(rawValue: 0) > old.version!)
+        #expect(try RawDatabase(path: path).text("PRAGMA user_version") == "2")
     }
 
     @Test func refusesAFileFromANewerRelease() throws {
@@ -69,7 +98,7 @@ struct SQLiteStorageTests {
         #expect {
             _ = try SQLiteStorage(dataDirectory: folder.path)
         } throws: { error in
-            (error as? KVError)?.message.contains("schema version 99, newer than this luat understands (1)") == true
+            (error as? KVError)?.message.contains("schema version 99, newer than this luat understands (2)") == true
         }
     }
 
