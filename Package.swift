@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
         .library(name: "LuaHost", targets: ["LuaHost"]),
         .library(name: "LuatRouting", targets: ["LuatRouting"]),
+        .library(name: "HistoryChecker", targets: ["HistoryChecker"]),
         .executable(name: "luat", targets: ["LuatCLI"]),
     ],
     dependencies: [
@@ -74,6 +75,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // A linearizability checker for recorded concurrent histories (registers with versions,
+        // counters), used by the reliability suite. Depends on nothing else in the package.
+        .target(name: "HistoryChecker"),
         .executableTarget(
             name: "LuatCLI",
             dependencies: ["KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -92,6 +96,7 @@ let package = Package(
         .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI", "KVCore", "KVSQLite"]),
         .testTarget(name: "LuatRoutingTests", dependencies: ["LuatRouting", "LuaRuntime", "KVCore"]),
         .testTarget(name: "LuatHTTPTests", dependencies: ["LuatHTTP"]),
+        .testTarget(name: "HistoryCheckerTests", dependencies: ["HistoryChecker"]),
         .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore"]),
     ]
 )
