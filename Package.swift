@@ -97,6 +97,6 @@ let package = Package(
         .testTarget(name: "LuatRoutingTests", dependencies: ["LuatRouting", "LuaRuntime", "KVCore"]),
         .testTarget(name: "LuatHTTPTests", dependencies: ["LuatHTTP"]),
         .testTarget(name: "HistoryCheckerTests", dependencies: ["HistoryChecker"]),
-        .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore"]),
+        .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore", "HistoryChecker"]),
     ]
 )
