@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "HistoryChecker"),
         .executableTarget(
             name: "LuatCLI",
-            dependencies: ["KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KVCore", "KVSQLite", "LuatProject", "LuaRuntime", "LuaHost", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "KVConformanceTests",

@@ -7,6 +7,7 @@ public typealias NamespaceID = Int64
 /// `version` is the backend's own stamp: every write (single, batch or atomic commit) sets
 /// it to a value greater than every version the store handed out before, so it changes on
 /// every write of the key. The version given to a write is ignored; reads return the stamp.
+/// Equality compares value, expiration and metadata (what is stored, not when).
 public struct StoredEntry: Equatable, Sendable {
     public var value: [UInt8]
     public var expiration: Int64?
@@ -18,6 +19,10 @@ public struct StoredEntry: Equatable, Sendable {
         self.expiration = expiration
         self.metadata = metadata
         self.version = version
+    }
+
+    public static func == (a: StoredEntry, b: StoredEntry) -> Bool {
+        a.value == b.value && a.expiration == b.expiration && a.metadata == b.metadata
     }
 }
 

@@ -13,6 +13,8 @@ enum WriteOperation {
     case deleteMany(NamespaceID, keys: [[UInt8]])
     case purge(asOf: Int64)
     case createNamespace([UInt8])
+    /// Must run alone, outside a transaction.
+    case vacuum
     /// An atomic commit (see `KVStorage.commit`): its result is the version, or -1 when
     /// `decide` wrote nothing.
     case commit([AtomicKey], ([StoredEntry?]) throws(KVError) -> [AtomicWrite]?)
@@ -130,10 +132,13 @@ final class GroupCommit: @unchecked Sendable {
         return try ticket.result!.get()
     }
 
-    /// Runs a batch and returns each write's result, in order. Every transaction reads the
-    /// last version first and records the versions its writes took last.
+    /// Runs a batch and returns each write's result, in order. Every write runs in a
+    /// transaction that reads the last version first and records the versions its writes
+    /// took last (see `WriterConnection.beginVersions`).
     private func run(_ batch: [Ticket]) -> [Result<Int64, KVError>] {
-        if batch.count > 1 {
+        // A vacuum cannot run inside a transaction: a batch holding one runs write by write.
+        let hasVacuum = batch.contains { if case .vacuum = $0.operation { true } else { false } }
+        if batch.count > 1 && !hasVacuum {
             do {
                 var results: [Result<Int64, KVError>] = []
                 results.reserveCapacity(batch.count)
@@ -146,7 +151,10 @@ final class GroupCommit: @unchecked Sendable {
             }
         }
         return batch.map { ticket in
-            Result { () throws(KVError) -> Int64 in try transaction { () throws(KVError) -> Int64 in try execute(ticket.operation) } }
+            Result { () throws(KVError) -> Int64 in
+                if case .vacuum = ticket.operation { return try writer.vacuum() }
+                return try transaction { () throws(KVError) -> Int64 in try execute(ticket.operation) }
+            }
         }
     }
 
@@ -159,7 +167,7 @@ final class GroupCommit: @unchecked Sendable {
         }
     }
 
-    /// Runs one operation inside the batch's transaction.
+    /// Runs one operation inside a transaction opened by `transaction`.
     private func execute(_ operation: WriteOperation) throws(KVError) -> Int64 {
         switch operation {
         case let .upsert(namespace, key, entry):
@@ -172,13 +180,13 @@ final class GroupCommit: @unchecked Sendable {
         case let .delete(namespace, key):
             return try writer.delete(namespace, key)
         case let .deleteMany(namespace, keys):
-            var removed: Int64 = 0
-            for key in keys { removed += try writer.delete(namespace, key) }
-            return removed
+            return try deleteAll(namespace, keys)
         case let .purge(now):
             return try writer.purge(now)
         case let .createNamespace(name):
             return try writer.namespaceID(name)
+        case .vacuum:
+            throw KVError.storage("vacuum cannot run inside a transaction")
         case let .commit(keys, decide):
             var current: [StoredEntry?] = []
             current.reserveCapacity(keys.count)
@@ -194,5 +202,11 @@ final class GroupCommit: @unchecked Sendable {
             }
             return version
         }
+    }
+
+    private func deleteAll(_ namespace: NamespaceID, _ keys: [[UInt8]]) throws(KVError) -> Int64 {
+        var removed: Int64 = 0
+        for key in keys { removed += try writer.delete(namespace, key) }
+        return removed
     }
 }

@@ -55,6 +55,16 @@ final class SQLiteConnection {
         return statement.int64(0)
     }
 
+    /// The first column of the first row of `sql` as an integer (0 when no row).
+    func integer(_ sql: String) throws(KVError) -> Int64 {
+        let statement = try prepare(sql)
+        guard try statement.step() else { return 0 }
+        return statement.int64(0)
+    }
+
+    /// The rowid of the last row this connection inserted.
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: () throws(KVError) -> T) throws(KVError) -> T {
         try execute("BEGIN IMMEDIATE")

@@ -28,8 +28,10 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     private var namespaceIDs: [[UInt8]: NamespaceID] = [:]
 
     /// Opens (creating if needed, with parent folders) the database at `path` and brings
-    /// its schema up to date.
-    public init(path: String, durability: Durability = .normal, busyTimeoutMilliseconds: Int32 = 10_000) throws(KVError) {
+    /// its schema up to date. A file from the previous release is migrated in place, in one
+    /// transaction; `migrationProgress` hears how far a data-copying migration has got.
+    public init(path: String, durability: Durability = .normal, busyTimeoutMilliseconds: Int32 = 10_000,
+                migrationProgress: MigrationProgress? = nil) throws(KVError) {
         self.path = path
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.durability = durability
@@ -42,15 +44,28 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
             }
         }
         let connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        try Self.prepareNewFile(connection)
         try connection.execute("PRAGMA journal_mode = WAL")
         try Self.configure(connection, durability: durability)
-        try SQLiteSchema.migrate(connection)
+        try SQLiteSchema.migrate(connection, progress: migrationProgress)
         writes = GroupCommit(writer: try WriterConnection(connection))
     }
 
     /// Opens `<dataDirectory>/kv.db`.
-    public convenience init(dataDirectory: String, durability: Durability = .normal) throws(KVError) {
-        try self.init(path: (dataDirectory as NSString).appendingPathComponent("kv.db"), durability: durability)
+    public convenience init(dataDirectory: String, durability: Durability = .normal,
+                            migrationProgress: MigrationProgress? = nil) throws(KVError) {
+        try self.init(path: (dataDirectory as NSString).appendingPathComponent("kv.db"), durability: durability,
+                      migrationProgress: migrationProgress)
+    }
+
+    /// Page size and vacuum mode of a file, fixed when its first table is written: 16 KiB
+    /// pages (values up to ~3 KB pack five or more to a page, so the rowid `blobs` table wastes
+    /// little at any size) and incremental auto-vacuum (`vacuum()` returns free pages to the
+    /// operating system without rewriting the file). No effect on an existing file.
+    static func prepareNewFile(_ connection: SQLiteConnection) throws(KVError) {
+        guard try connection.integerPragma("page_count") == 0 else { return }
+        try connection.execute("PRAGMA page_size = 16384")
+        try connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
     }
 
     static func configure(_ connection: SQLiteConnection, durability: Durability) throws(KVError) {
@@ -107,7 +122,9 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
             s.bindBorrowed(2, key)
             defer { s.reset() }
             guard try s.step() else { return false }
-            body(StoredEntryView(value: s.view(0), expiration: s.optionalInt64(1), metadata: s.optionalView(2), version: s.int64(3)))
+            // The value is inline (column 0) or in `blobs` (column 3): exactly one is not NULL.
+            let value = s.isNull(0) ? s.view(3) : s.view(0)
+            body(StoredEntryView(value: value, expiration: s.optionalInt64(1), metadata: s.optionalView(2), version: s.int64(4)))
             return true
         }
     }
@@ -164,7 +181,7 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     }
 
     /// Runs on the writer connection inside a group-commit transaction, so the reads, the
-    /// decision and the writes see and hold the file's write lock together.
+    /// decision and the writes hold the file's write lock together.
     public func commit(reading keys: [AtomicKey], _ decide: @escaping ([StoredEntry?]) throws(KVError) -> [AtomicWrite]?) throws(KVError) -> Int64? {
         let version = try writes.perform(.commit(keys, decide))
         return version < 0 ? nil : version
@@ -172,6 +189,16 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
 
     public func purgeExpired(asOf now: Int64) throws(KVError) -> Int {
         Int(try writes.perform(.purge(asOf: now)))
+    }
+
+    /// Returns free pages to the operating system: `PRAGMA incremental_vacuum` on a file with
+    /// incremental auto-vacuum (every file this release creates), otherwise a `VACUUM` (a file
+    /// created by the version-1 release; WAL mode keeps its vacuum mode and page size). Runs
+    /// on the writer connection through the normal write path, so it is safe while other
+    /// threads and processes read and write; then truncates the WAL. Returns the pages freed.
+    @discardableResult
+    public func vacuum() throws(KVError) -> Int {
+        Int(try writes.perform(.vacuum))
     }
 
     public func namespaces() throws(KVError) -> [NamespaceSummary] {
@@ -193,6 +220,7 @@ final class WriterConnection {
     let purgeStatement: SQLiteStatement
     let insertNamespace: SQLiteStatement
     let selectNamespace: SQLiteStatement
+    let insertBlob: SQLiteStatement
     let readStatement: SQLiteStatement
     let loadVersion: SQLiteStatement
     let saveVersion: SQLiteStatement
@@ -203,28 +231,44 @@ final class WriterConnection {
     init(_ connection: SQLiteConnection) throws(KVError) {
         self.connection = connection
         upsertStatement = try connection.prepare("""
-            INSERT INTO entries(namespace, key, value, expiration, metadata, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            INSERT INTO entries(namespace, key, value, expiration, metadata, value_id, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
             ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value,
-                expiration = excluded.expiration, metadata = excluded.metadata, version = excluded.version
+                expiration = excluded.expiration, metadata = excluded.metadata, value_id = excluded.value_id,
+                version = excluded.version
             """)
-        readStatement = try connection.prepare("SELECT value, expiration, metadata, version FROM entries WHERE namespace = ?1 AND key = ?2")
+        readStatement = try connection.prepare("""
+            SELECT coalesce(e.value, b.value), e.expiration, e.metadata, e.version FROM entries e LEFT JOIN blobs b ON b.id = e.value_id
+            WHERE e.namespace = ?1 AND e.key = ?2
+            """)
         loadVersion = try connection.prepare("SELECT last FROM versions")
         saveVersion = try connection.prepare("UPDATE versions SET last = ?1")
+        insertBlob = try connection.prepare("INSERT INTO blobs(value) VALUES (?1)")
         deleteStatement = try connection.prepare("DELETE FROM entries WHERE namespace = ?1 AND key = ?2")
         purgeStatement = try connection.prepare("DELETE FROM entries WHERE expiration <= ?1")
         insertNamespace = try connection.prepare("INSERT OR IGNORE INTO namespaces(name) VALUES (?1)")
         selectNamespace = try connection.prepare("SELECT id FROM namespaces WHERE name = ?1")
     }
 
-    /// Stores `entry` with `version` (not `entry.version`).
+    /// Stores a value inline, or in a new `blobs` row when larger than
+    /// `SQLiteSchema.inlineValueLimit` (a trigger deletes the blob it replaces).
+    /// Call inside a transaction: a large value is two statements (blob, entry). Stores
+    /// `version`, not `entry.version`.
     func upsert(_ namespace: NamespaceID, _ key: [UInt8], _ entry: StoredEntry, version: Int64) throws(KVError) {
         let s = upsertStatement
         s.bind(1, namespace)
         s.bind(2, key)
-        s.bind(3, entry.value)
+        s.bind(7, version)
+        if entry.value.count <= SQLiteSchema.inlineValueLimit {
+            s.bind(3, entry.value)
+            s.bind(6, nil as Int64?)
+        } else {
+            insertBlob.bind(1, entry.value)
+            try insertBlob.run()
+            s.bind(3, nil as [UInt8]?)
+            s.bind(6, connection.lastInsertRowID)
+        }
         s.bind(4, entry.expiration)
         s.bind(5, entry.metadata)
-        s.bind(6, version)
         try s.run()
     }
 
@@ -258,6 +302,18 @@ final class WriterConnection {
         saveVersion.bind(1, lastVersion)
         try saveVersion.run()
         savedVersion = lastVersion
+    }
+
+    /// See `SQLiteStorage.vacuum()`. Runs outside any transaction.
+    func vacuum() throws(KVError) -> Int64 {
+        let before = try connection.integerPragma("page_count")
+        if try connection.integerPragma("auto_vacuum") == 2 {
+            try connection.execute("PRAGMA incremental_vacuum")
+        } else {
+            try connection.execute("VACUUM")
+        }
+        try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return max(0, before - (try connection.integerPragma("page_count")))
     }
 
     /// Removes one key; returns the number of rows removed.
@@ -298,7 +354,10 @@ final class ReaderConnection {
 
     init(_ connection: SQLiteConnection) throws(KVError) {
         self.connection = connection
-        read = try connection.prepare("SELECT value, expiration, metadata, version FROM entries WHERE namespace = ?1 AND key = ?2")
+        read = try connection.prepare("""
+            SELECT e.value, e.expiration, e.metadata, b.value, e.version FROM entries e LEFT JOIN blobs b ON b.id = e.value_id
+            WHERE e.namespace = ?1 AND e.key = ?2
+            """)
         let columns = "SELECT key, expiration, metadata FROM entries WHERE namespace = ?1"
         scanFrom = try connection.prepare("\(columns) AND key >= ?2 ORDER BY key LIMIT ?3")
         scanAfter = try connection.prepare("\(columns) AND key > ?2 ORDER BY key LIMIT ?3")

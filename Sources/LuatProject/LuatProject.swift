@@ -66,17 +66,19 @@ public struct LuatProject: Sendable {
         return config.postgresURL
     }
 
-    /// Opens the project's KV store.
-    public func openStore(_ location: StoreLocation = .projectDefault, clock: any KVClock = SystemClock()) throws(KVError) -> KVStore {
+    /// Opens the project's KV store; `migrationProgress` hears how far an upgrade of an
+    /// older kv.db has got.
+    public func openStore(_ location: StoreLocation = .projectDefault, clock: any KVClock = SystemClock(),
+                          migrationProgress: MigrationProgress? = nil) throws(KVError) -> KVStore {
         switch location {
         case .memory:
             return KVStore(storage: MemoryStorage(), clock: clock)
         case .projectDefault:
             if let url = postgresURL() { return KVStore(storage: try PostgresStorage(url: url), clock: clock) }
-            return KVStore(storage: try SQLiteStorage(dataDirectory: dataPath), clock: clock)
+            return KVStore(storage: try SQLiteStorage(dataDirectory: dataPath, migrationProgress: migrationProgress), clock: clock)
         case .dataDirectory(let folder):
             let absolute = Self.absolute(folder, relativeTo: FileManager.default.currentDirectoryPath)
-            return KVStore(storage: try SQLiteStorage(dataDirectory: absolute), clock: clock)
+            return KVStore(storage: try SQLiteStorage(dataDirectory: absolute, migrationProgress: migrationProgress), clock: clock)
         case .postgres(let url):
             return KVStore(storage: try PostgresStorage(url: url), clock: clock)
         }

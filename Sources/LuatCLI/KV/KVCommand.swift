@@ -15,6 +15,7 @@ struct KVCommand: ParsableCommand {
             KVExportCommand.self,
             KVImportCommand.self,
             KVPurgeExpiredCommand.self,
+            KVVacuumCommand.self,
         ]
     )
 }
