@@ -15,6 +15,8 @@
 #   LUAT_BENCH_OUT=DIR           where results go (default .build-bench/results/TIMESTAMP)
 #   LUAT_BENCH_ONLY=http         only the HTTP comparison (target 5): builds luat and the
 #                                Hummingbird hello-world, prints the http_* lines (~2 min warm)
+#   LUAT_BENCH_ONLY=increment    only the counter benchmarks (issue 14): increment against put
+#                                of a new value, and 64 writers on one key
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,7 +26,7 @@ left() { echo $((deadline - $(date +%s))); }
 
 rounds=${LUAT_BENCH_ROUNDS:-3}
 only=${LUAT_BENCH_ONLY:-}
-case "$only" in ""|http) ;; *) echo "LUAT_BENCH_ONLY: unknown part '$only' (known: http)"; exit 2 ;; esac
+case "$only" in ""|http|increment) ;; *) echo "LUAT_BENCH_ONLY: unknown part '$only' (known: http, increment)"; exit 2 ;; esac
 http_seconds=${LUAT_BENCH_HTTP_SECONDS:-8}
 load_seconds=${LUAT_BENCH_LOAD_SECONDS:-60}
 export LUAT_BENCH_SECONDS=${LUAT_BENCH_SECONDS:-1}
@@ -52,10 +54,22 @@ fi
 # --- build (one build folder: the benchmarks, luat and the Hummingbird hello-world) -----
 echo "Building (release)..."
 (cd Benchmarks && { [ "$only" = http ] || swift build -c release --product KVBenchmarks >>"$log" 2>&1; } \
-    && swift build -c release --product HelloHummingbird >>"$log" 2>&1 \
-    && swift build -c release --product luat >>"$log" 2>&1) || { tail -30 "$log"; exit 1; }
+    && { [ "$only" = increment ] || swift build -c release --product HelloHummingbird >>"$log" 2>&1; } \
+    && { [ "$only" = increment ] || swift build -c release --product luat >>"$log" 2>&1; }) || { tail -30 "$log"; exit 1; }
 bin=$(cd Benchmarks && swift build -c release --show-bin-path)
 echo "  built in $(($(date +%s) - start)) s"
+
+if [ "$only" = increment ]; then
+    for r in $(seq 1 "$rounds"); do
+        echo "Counter benchmarks, round $r/$rounds..."
+        (cd Benchmarks && swift package --disable-sandbox benchmark --no-progress --filter 'increment_.*' \
+            --format histogramPercentiles --path "$out/round-$r" >>"$log" 2>&1) || { tail -30 "$log"; exit 1; }
+    done
+    echo
+    echo "== issue 14, counters only ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(($(date +%s) - start)) s) =="
+    python3 bench/report.py "$out" | grep -E '^increment' | tee "$out/summary.txt"
+    exit 0
+fi
 
 if [ "$only" = http ]; then
     echo "HTTP: luat serve (SQLite, memory) vs nginx + lua shared dict, wrk -t2 -c64, ${http_seconds} s x 3 rounds..."
