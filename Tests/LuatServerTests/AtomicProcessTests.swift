@@ -232,6 +232,18 @@ struct AtomicProcessTests {
             }
         })
         #expect(kinds.isSuperset(of: ["read", "write", "cas-ok", "increment"]))
+
+        // Planted fault: the same history with one lost update (the last increment of "n"
+        // returns what the first one did) must be refused.
+        var tampered = history
+        let increments = tampered.indices.filter { if case .increment = tampered[$0].action { true } else { false } }
+        if let first = increments.first, let last = increments.last, first != last,
+           case .increment(let by, let result) = tampered[first].action {
+            tampered[last].action = .increment(by: by, result: result)
+            #expect(!LinearizabilityChecker(model: RegisterModel()).check(tampered).isLinearizable)
+        } else {
+            Issue.record("the history has fewer than two increments")
+        }
     }
 }
 
