@@ -144,4 +144,13 @@ if startup:
 else:
     lines.append("startup_ms n/a (not measured)")
 
+disk = load("disk.json")
+if disk:
+    for d in disk:
+        lines.append(f"disk_ratio_{d['size']} ratio={d['ratio']:.2f} (file {d['file_bytes'] / 1e6:.1f} MB / data "
+                     f"{d['data_bytes'] / 1e6:.1f} MB, {d['entries']} entries of {d['size']} B) "
+                     f"{verdict(d['ratio'], 1.3, higher_is_better=False)}")
+else:
+    lines.append("disk_ratio n/a (not measured)")
+
 print("\n".join(lines))

@@ -17,6 +17,9 @@
 #                                Hummingbird hello-world, prints the http_* lines (~2 min warm)
 #   LUAT_BENCH_ONLY=increment    only the counter benchmarks (issue 14): increment against put
 #                                of a new value, and 64 writers on one key
+#   LUAT_BENCH_ONLY=disk         only the disk use per value size (issue 11): builds luat,
+#                                prints the disk_ratio_* lines (~3 min)
+#   LUAT_BENCH_DISK_SCALE=1      fraction of the disk benchmark's entries (0.1 for a quick look)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -26,7 +29,7 @@ left() { echo $((deadline - $(date +%s))); }
 
 rounds=${LUAT_BENCH_ROUNDS:-3}
 only=${LUAT_BENCH_ONLY:-}
-case "$only" in ""|http|increment) ;; *) echo "LUAT_BENCH_ONLY: unknown part '$only' (known: http, increment)"; exit 2 ;; esac
+case "$only" in ""|http|disk|increment) ;; *) echo "LUAT_BENCH_ONLY: unknown part '$only' (known: http, disk, increment)"; exit 2 ;; esac
 http_seconds=${LUAT_BENCH_HTTP_SECONDS:-8}
 load_seconds=${LUAT_BENCH_LOAD_SECONDS:-60}
 export LUAT_BENCH_SECONDS=${LUAT_BENCH_SECONDS:-1}
@@ -53,8 +56,8 @@ fi
 
 # --- build (one build folder: the benchmarks, luat and the Hummingbird hello-world) -----
 echo "Building (release)..."
-(cd Benchmarks && { [ "$only" = http ] || swift build -c release --product KVBenchmarks >>"$log" 2>&1; } \
-    && { [ "$only" = increment ] || swift build -c release --product HelloHummingbird >>"$log" 2>&1; } \
+(cd Benchmarks && { [ -n "$only" ] && [ "$only" != increment ] || swift build -c release --product KVBenchmarks >>"$log" 2>&1; } \
+    && { [ "$only" = disk ] || [ "$only" = increment ] || swift build -c release --product HelloHummingbird >>"$log" 2>&1; } \
     && { [ "$only" = increment ] || swift build -c release --product luat >>"$log" 2>&1; }) || { tail -30 "$log"; exit 1; }
 bin=$(cd Benchmarks && swift build -c release --show-bin-path)
 echo "  built in $(($(date +%s) - start)) s"
@@ -80,6 +83,15 @@ if [ "$only" = http ]; then
     exit 0
 fi
 
+if [ "$only" = disk ]; then
+    echo "Disk: kv.db bytes / data bytes per value size after luat kv import..."
+    python3 bench/disk.py "$out" "$bin/luat"
+    echo
+    echo "== issue 11, disk only =="
+    python3 bench/report.py "$out" | grep -E '^disk_ratio' | tee "$out/summary.txt"
+    exit 0
+fi
+
 # --- KV benchmarks (targets 1-4, 6) ------------------------------------------------------
 for r in $(seq 1 "$rounds"); do
     if ((r > 1 && $(left) < 420)); then echo "  (skipping KV round $r to stay within the time bound)"; break; fi
@@ -91,7 +103,7 @@ for r in $(seq 1 "$rounds"); do
         --format histogramPercentiles --path "$out/round-$r" "${skip[@]}" >>"$log" 2>&1) \
         || { tail -30 "$log"; exit 1; }
 done
-depth_db=$(ls "$LUAT_BENCH_DIR"/depth-*.db | head -1)
+depth_db=$(ls -t "$LUAT_BENCH_DIR"/depth-*.db | head -1)
 
 # --- HTTP (target 5) -------------------------------------------------------------------------
 echo "HTTP: luat serve (SQLite, memory) vs nginx + lua shared dict, wrk -t2 -c64, ${http_seconds} s x 3 rounds..."
@@ -105,6 +117,14 @@ if ((budget < load_seconds)); then
 fi
 echo "Memory: luat serve on 1,000,000 keys after ${load_seconds} s of mixed load..."
 python3 bench/servers.py memory "$out" "$bin/luat" "$depth_db" "$load_seconds" || echo "  memory measurement failed"
+
+# --- disk (issue 11) -----------------------------------------------------------------------
+if (($(left) > 240)); then
+    echo "Disk: kv.db bytes / data bytes per value size after luat kv import..."
+    python3 bench/disk.py "$out" "$bin/luat" || echo "  disk measurement failed"
+else
+    echo "  (skipping the disk measurement to stay within the time bound)"
+fi
 
 # --- start-up (target 7) -------------------------------------------------------------------
 echo "Start-up: first response after launch, luat serve vs Hummingbird hello-world..."

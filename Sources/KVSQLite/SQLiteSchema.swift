@@ -81,6 +81,8 @@ enum SQLiteSchema {
     static func splitLargeValues(_ connection: SQLiteConnection, _ progress: MigrationProgress?) throws(KVError) {
         try connection.execute(version2Tables)
         let total = try connection.integer("SELECT count(*) FROM entries")
+        // A new file passes through here empty: nothing to report.
+        let progress = total > 0 ? progress : nil
         let select = try connection.prepare("SELECT namespace, key, value, expiration, metadata FROM entries ORDER BY namespace, key")
         let insertBlob = try connection.prepare("INSERT INTO blobs(value) VALUES (?1)")
         let insertEntry = try connection.prepare("""

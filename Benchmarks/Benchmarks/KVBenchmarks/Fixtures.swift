@@ -22,6 +22,9 @@ enum Settings {
     static let bigCount = smoke ? 20_000 : 1_000_000
     static let smallCount = smoke ? 2_000 : 10_000
     static let valueSize = 100
+    /// The SQLite layout the fixtures are written in: part of their file names, so a layout
+    /// change rebuilds them instead of migrating a cached file.
+    static let layout = 2
 }
 
 /// A deterministic generator (xorshift64*), so every run touches the same keys.
@@ -84,10 +87,10 @@ func cachedDatabase(_ name: String, build: (String) -> Void) -> String {
 }
 
 /// The main fixture: namespace `bench` with `Settings.keyCount` keys of 100-byte values.
-let mainDatabase: String = cachedDatabase("kv-\(Settings.keyCount).db") { fill(path: $0, namespace: "bench", count: Settings.keyCount) }
+let mainDatabase: String = cachedDatabase("kv-\(Settings.keyCount)-layout\(Settings.layout).db") { fill(path: $0, namespace: "bench", count: Settings.keyCount) }
 
 /// The `list_depth` fixture: namespaces `big` (1,000,000 keys) and `small` (10,000) in one file.
-let depthDatabase: String = cachedDatabase("depth-\(Settings.bigCount).db") { path in
+let depthDatabase: String = cachedDatabase("depth-\(Settings.bigCount)-layout\(Settings.layout).db") { path in
     fill(path: path, namespace: "small", count: Settings.smallCount)
     fill(path: path, namespace: "big", count: Settings.bigCount)
 }

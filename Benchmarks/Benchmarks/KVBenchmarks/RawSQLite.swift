@@ -77,11 +77,16 @@ final class RawStatement {
 
 /// Raw operations, one function per baseline, each as cheap as the C API allows.
 enum Raw {
-    static let selectValue = "SELECT value, expiration, metadata FROM entries WHERE namespace = ?1 AND key = ?2"
+    /// luat's layout 2: the value is inline (column 0) or in `blobs` (column 3).
+    static let selectValue = """
+        SELECT e.value, e.expiration, e.metadata, b.value FROM entries e LEFT JOIN blobs b ON b.id = e.value_id
+        WHERE e.namespace = ?1 AND e.key = ?2
+        """
+    /// An inline value (the benchmarks' 100-byte values are under the 128-byte inline limit).
     static let upsert = """
-        INSERT INTO entries(namespace, key, value, expiration, metadata) VALUES (?1, ?2, ?3, NULL, NULL)
+        INSERT INTO entries(namespace, key, value, expiration, metadata, value_id) VALUES (?1, ?2, ?3, NULL, NULL, NULL)
         ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value,
-            expiration = excluded.expiration, metadata = excluded.metadata
+            expiration = excluded.expiration, metadata = excluded.metadata, value_id = NULL
         """
     static let scanAfter = "SELECT key, expiration, metadata FROM entries WHERE namespace = ?1 AND key > ?2 ORDER BY key LIMIT ?3"
 
@@ -92,8 +97,9 @@ enum Raw {
         let length: Int = key.withUnsafeBytes { k in
             s.bind(2, k)
             guard s.step() else { s.reset(); return -1 }
-            let pointer = sqlite3_column_blob(s.handle, 0)
-            let n = Int(sqlite3_column_bytes(s.handle, 0))
+            let column: Int32 = sqlite3_column_type(s.handle, 0) == SQLITE_NULL ? 3 : 0
+            let pointer = sqlite3_column_blob(s.handle, column)
+            let n = Int(sqlite3_column_bytes(s.handle, column))
             _ = sqlite3_column_type(s.handle, 1)
             _ = sqlite3_column_type(s.handle, 2)
             blackHoleRaw(pointer)
