@@ -108,6 +108,6 @@ let package = Package(
         // server on loopback; kills, contention, linearizability, generated bad input.
         // `LUAT_RELIABILITY_SCALE` multiplies its counts (CI: 1).
         .testTarget(name: "ReliabilityTests", dependencies: ["HistoryChecker", "LuatCLI", "CSQLite"]),
-        .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore", "LuatHTTP", "LuatProject"]),
+        .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore", "LuatHTTP", "LuatProject", "HistoryChecker"]),
     ]
 )

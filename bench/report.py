@@ -53,6 +53,7 @@ pairs = [
     ("lua_put", "put_2_lua", "put_0_raw", 0.8),
     ("group_commit_random", "group_commit_random_1_ours", "group_commit_random_0_raw", 0.8),
     ("group_commit_sequential", "group_commit_sequential_1_ours", "group_commit_sequential_0_raw", 5.0),
+    ("increment", "increment_1_ours", "increment_0_put", 0.8),
 ]
 rs = rounds()
 for name, ours_b, base_b, target in pairs:
@@ -68,6 +69,11 @@ for name, ours_b, base_b, target in pairs:
     line(name, med, fmt_rate(statistics.median(ours_v)) if ours_v else "n/a",
          fmt_rate(statistics.median(base_v)) if base_v else "n/a", target,
          extra=f"  [rounds: {' '.join(f'{x:.2f}' for x in ratios)}{cpu}]")
+
+# A contended counter: 64 writers incrementing one key (a rate; no baseline).
+rates = [x for x in (metric(r, "increment_contended", "ops_per_s") for r in rs) if x]
+lines.append(f"increment_contended rate={fmt_rate(statistics.median(rates)) if rates else 'n/a'} "
+             f"(64 writers on one key, SQLite)  [rounds: {' '.join(fmt_rate(x) for x in rates)}]")
 
 # list_depth: cost of a deep page in 1,000,000 keys over the cost in 10,000 keys.
 ratios, big, small = [], [], []

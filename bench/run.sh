@@ -19,6 +19,8 @@
 #                                (http_hello, http_nio_hello; no luat build)
 #   LUAT_BENCH_BEFORE=PATH       an older luat binary, measured in the same HTTP rounds
 #                                (http_before_sqlite, http_before_memory)
+#   LUAT_BENCH_ONLY=increment    only the counter benchmarks (issue 14): increment against put
+#                                of a new value, and 64 writers on one key
 #   LUAT_BENCH_ONLY=disk         only the disk use per value size (issue 11): builds luat,
 #                                prints the disk_ratio_* lines (~3 min)
 #   LUAT_BENCH_DISK_SCALE=1      fraction of the disk benchmark's entries (0.1 for a quick look)
@@ -31,7 +33,7 @@ left() { echo $((deadline - $(date +%s))); }
 
 rounds=${LUAT_BENCH_ROUNDS:-3}
 only=${LUAT_BENCH_ONLY:-}
-case "$only" in ""|http|hello|disk) ;; *) echo "LUAT_BENCH_ONLY: unknown part '$only' (known: http, hello, disk)"; exit 2 ;; esac
+case "$only" in ""|http|hello|disk|increment) ;; *) echo "LUAT_BENCH_ONLY: unknown part '$only' (known: http, hello, disk, increment)"; exit 2 ;; esac
 http_seconds=${LUAT_BENCH_HTTP_SECONDS:-8}
 load_seconds=${LUAT_BENCH_LOAD_SECONDS:-60}
 export LUAT_BENCH_SECONDS=${LUAT_BENCH_SECONDS:-1}
@@ -58,12 +60,24 @@ fi
 
 # --- build (one build folder: the benchmarks, luat and the two hello-worlds) -------------
 echo "Building (release)..."
-(cd Benchmarks && { [ -n "$only" ] || swift build -c release --product KVBenchmarks >>"$log" 2>&1; } \
-    && { [ "$only" = disk ] || swift build -c release --product HelloHummingbird >>"$log" 2>&1; } \
-    && { [ "$only" = disk ] || swift build -c release --product HelloNIO >>"$log" 2>&1; } \
-    && { [ "$only" = hello ] || swift build -c release --product luat >>"$log" 2>&1; }) || { tail -30 "$log"; exit 1; }
+(cd Benchmarks && { [ -n "$only" ] && [ "$only" != increment ] || swift build -c release --product KVBenchmarks >>"$log" 2>&1; } \
+    && { [ "$only" = disk ] || [ "$only" = increment ] || swift build -c release --product HelloHummingbird >>"$log" 2>&1; } \
+    && { [ "$only" = disk ] || [ "$only" = increment ] || swift build -c release --product HelloNIO >>"$log" 2>&1; } \
+    && { [ "$only" = hello ] || [ "$only" = increment ] || swift build -c release --product luat >>"$log" 2>&1; }) || { tail -30 "$log"; exit 1; }
 bin=$(cd Benchmarks && swift build -c release --show-bin-path)
 echo "  built in $(($(date +%s) - start)) s"
+
+if [ "$only" = increment ]; then
+    for r in $(seq 1 "$rounds"); do
+        echo "Counter benchmarks, round $r/$rounds..."
+        (cd Benchmarks && swift package --disable-sandbox benchmark --no-progress --filter 'increment_.*' \
+            --format histogramPercentiles --path "$out/round-$r" >>"$log" 2>&1) || { tail -30 "$log"; exit 1; }
+    done
+    echo
+    echo "== issue 14, counters only ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(($(date +%s) - start)) s) =="
+    python3 bench/report.py "$out" | grep -E '^increment' | tee "$out/summary.txt"
+    exit 0
+fi
 
 if [ "$only" = http ] || [ "$only" = hello ]; then
     luat="$bin/luat"

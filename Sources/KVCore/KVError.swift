@@ -13,6 +13,10 @@ public struct KVError: Error, Equatable, CustomStringConvertible {
         case invalidListOptions
         case invalidCursor
         case tooManyKeys
+        /// An atomic commit broke a limit (checks, mutations, bytes) or was given a bad version.
+        case invalidAtomic
+        /// A counter (`sum`, `increment`) met a value that is not a decimal integer, or overflowed.
+        case invalidCounter
         /// The storage backend failed: `storageFailure` says why.
         case storage
     }

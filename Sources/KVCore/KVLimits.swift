@@ -12,4 +12,12 @@ public enum KVLimits {
     public static let maxListLimit = 1000
     /// Most keys in one bulk `get`.
     public static let maxBulkGetKeys = 100
+
+    /// Most checks in one atomic commit (as Deno KV).
+    public static let maxAtomicChecks = 100
+    /// Most mutations (put, delete, sum) in one atomic commit (as Deno KV).
+    public static let maxAtomicMutations = 1000
+    /// Most bytes of keys, values and metadata one atomic commit may write (25 MiB, the
+    /// largest single value).
+    public static let maxAtomicBytes = 26_214_400
 }

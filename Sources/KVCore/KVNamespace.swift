@@ -39,7 +39,8 @@ public struct KVNamespace: Sendable {
     public func getWithMetadata(keyBytes: [UInt8]) throws(KVError) -> KVEntry? {
         guard let stored = try liveEntry(keyBytes) else { return nil }
         return KVEntry(value: stored.value, expiration: stored.expiration,
-                       metadata: stored.metadata.map { String(decoding: $0, as: UTF8.self) })
+                       metadata: stored.metadata.map { String(decoding: $0, as: UTF8.self) },
+                       version: KVVersion(rawValue: stored.version))
     }
 
     /// Calls `body` with the value of the key whose UTF-8 bytes are `keyBytes` (nil when it
@@ -151,6 +152,25 @@ public struct KVNamespace: Sendable {
             do { try KVRules.validateKey(key) } catch { throw KVError(error.kind, "key \(index): \(error.message)") }
         }
         return try store.storage.deleteBatch(id, keys: keys)
+    }
+
+    // MARK: counters
+
+    /// Adds `n` (default 1) to the counter under `key` atomically and returns its new value
+    /// (a Luat addition). The counter is the value stored as decimal integer text; a missing
+    /// or expired key counts as 0. See `KVAtomic.sum` for the rules and errors.
+    @discardableResult
+    public func increment(_ key: String, by n: Int64 = 1) throws(KVError) -> Int64 {
+        try increment(keyBytes: Array(key.utf8), by: n)
+    }
+
+    /// `increment` by key bytes.
+    @discardableResult
+    public func increment(keyBytes key: [UInt8], by n: Int64 = 1) throws(KVError) -> Int64 {
+        guard let result = try store.atomic().sum(self, keyBytes: key, n).commitWithSums(), let value = result.sums.first else {
+            throw KVError.storage("increment of key \"\(String(decoding: key, as: UTF8.self))\" was not committed")
+        }
+        return value
     }
 
     // MARK: list

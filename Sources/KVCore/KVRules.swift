@@ -109,6 +109,78 @@ public enum KVRules {
         if count == 0 { throw KVError(.invalidKey, "keys must not be empty") }
     }
 
+    // MARK: atomic commits and counters
+
+    /// Checks of one atomic commit: at most `KVLimits.maxAtomicChecks`.
+    public static func validateAtomicChecks(_ count: Int) throws(KVError) {
+        if count > KVLimits.maxAtomicChecks {
+            throw KVError(.invalidAtomic, "too many checks in one atomic commit (got \(count), at most \(KVLimits.maxAtomicChecks))")
+        }
+    }
+
+    /// Mutations of one atomic commit: at most `KVLimits.maxAtomicMutations`.
+    public static func validateAtomicMutations(_ count: Int) throws(KVError) {
+        if count > KVLimits.maxAtomicMutations {
+            throw KVError(.invalidAtomic, "too many mutations in one atomic commit (got \(count), at most \(KVLimits.maxAtomicMutations))")
+        }
+    }
+
+    /// Bytes (keys, values, metadata) one atomic commit writes: at most `KVLimits.maxAtomicBytes`.
+    public static func validateAtomicBytes(_ count: Int) throws(KVError) {
+        if count > KVLimits.maxAtomicBytes {
+            throw KVError(.invalidAtomic, "atomic commit writes more than \(KVLimits.maxAtomicBytes) bytes of keys, values and metadata (got \(count))")
+        }
+    }
+
+    /// A version given to a check, in its text form.
+    public static func version(fromText text: String) throws(KVError) -> KVVersion {
+        guard let version = KVVersion(text) else {
+            var shown = text
+            if shown.utf8.count > 40 { shown = String(decoding: Array(shown.utf8.prefix(40)), as: UTF8.self) + "..." }
+            throw KVError(.invalidAtomic, "version must be a version string from getWithMetadata or commit, or nil (got \"\(shown)\")")
+        }
+        return version
+    }
+
+    /// A counter's value: decimal integer text (an optional `-`, then 1–19 digits), within
+    /// 64 bits. `key` names the entry in the error.
+    public static func counterValue(_ bytes: [UInt8], key: [UInt8]) throws(KVError) -> Int64 {
+        var digits = bytes[...]
+        let negative = digits.first == 0x2D
+        if negative { digits = digits.dropFirst() }
+        var magnitude: UInt64 = 0
+        var valid = !digits.isEmpty
+        for digit in digits where valid {
+            guard digit >= 0x30 && digit <= 0x39 else { valid = false; break }
+            let (times, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (plus, o2) = times.addingReportingOverflow(UInt64(digit - 0x30))
+            if o1 || o2 { valid = false; break }
+            magnitude = plus
+        }
+        if valid {
+            if negative, magnitude <= UInt64(Int64.max) + 1 { return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude) }
+            if !negative, magnitude <= UInt64(Int64.max) { return Int64(magnitude) }
+        }
+        throw KVError(.invalidCounter, "value of key \"\(String(decoding: key, as: UTF8.self))\" is not a 64-bit decimal integer, cannot add to it")
+    }
+
+    /// `value + delta` for the counter under `key`; overflow is an error naming the key.
+    public static func counterSum(_ value: Int64, _ delta: Int64, key: [UInt8]) throws(KVError) -> Int64 {
+        let (sum, overflow) = value.addingReportingOverflow(delta)
+        if overflow {
+            throw KVError(.invalidCounter, "counter \"\(String(decoding: key, as: UTF8.self))\" would overflow 64 bits (\(value) + \(delta))")
+        }
+        return sum
+    }
+
+    /// Converts a dynamic number into a counter delta: an integer within 64 bits.
+    public static func counterDelta(fromNumber number: Double) throws(KVError) -> Int64 {
+        guard number.isFinite, number == number.rounded(.towardZero), abs(number) < 9.2e18 else {
+            throw KVError(.invalidCounter, "n must be an integer (got \(describe(number)))")
+        }
+        return Int64(number)
+    }
+
     /// A number as a person would write it: integers without a fraction.
     static func describe(_ number: Double) -> String {
         if number.isNaN { return "NaN" }

@@ -3,15 +3,48 @@ public typealias NamespaceID = Int64
 
 /// One stored entry as a backend keeps it. `expiration` is absolute Unix seconds;
 /// `metadata` is serialised JSON. Backends store these as given and never judge them.
+///
+/// `version` is the backend's own stamp: every write (single, batch or atomic commit) sets
+/// it to a value greater than every version the store handed out before, so it changes on
+/// every write of the key. The version given to a write is ignored; reads return the stamp.
+/// Equality compares value, expiration and metadata (what is stored, not when).
 public struct StoredEntry: Equatable, Sendable {
     public var value: [UInt8]
     public var expiration: Int64?
     public var metadata: [UInt8]?
+    public var version: Int64
 
-    public init(value: [UInt8], expiration: Int64?, metadata: [UInt8]?) {
+    public init(value: [UInt8], expiration: Int64?, metadata: [UInt8]?, version: Int64 = 0) {
         self.value = value
         self.expiration = expiration
         self.metadata = metadata
+        self.version = version
+    }
+
+    public static func == (a: StoredEntry, b: StoredEntry) -> Bool {
+        a.value == b.value && a.expiration == b.expiration && a.metadata == b.metadata
+    }
+}
+
+/// One key an atomic commit reads or writes.
+public struct AtomicKey: Hashable, Sendable {
+    public var namespace: NamespaceID
+    public var key: [UInt8]
+
+    public init(namespace: NamespaceID, key: [UInt8]) {
+        self.namespace = namespace
+        self.key = key
+    }
+}
+
+/// One write of an atomic commit: store `entry` under the key, or remove the key (`entry` nil).
+public struct AtomicWrite: Equatable, Sendable {
+    public var key: AtomicKey
+    public var entry: StoredEntry?
+
+    public init(key: AtomicKey, entry: StoredEntry?) {
+        self.key = key
+        self.entry = entry
     }
 }
 
@@ -88,6 +121,18 @@ public protocol KVStorage: AnyObject {
     /// Every namespace with at least one entry, by name in ascending byte order.
     func namespaces() throws(KVError) -> [NamespaceSummary]
 
+    /// The one atomic read-modify-write: with every key of `keys` protected from every other
+    /// write (by any thread, process or server on the same store), reads their entries
+    /// (expired or not, nil when missing, in the order of `keys`) and passes them to
+    /// `decide`. When `decide` returns nil, or throws, nothing is written and `commit`
+    /// returns nil, or rethrows. Otherwise the returned writes (only of keys in `keys`,
+    /// applied in order) are committed together, all stamped with one new version, which is
+    /// returned. `decide` holds every rule; it may be called again when the backend retries
+    /// the commit (only the last call's answer counts), so it must not have other effects
+    /// than recording its answer. It is escaping only so that a backend may hand it to
+    /// another thread (SQLite's group-commit leader); it is not called after `commit` returns.
+    func commit(reading keys: [AtomicKey], _ decide: @escaping ([StoredEntry?]) throws(KVError) -> [AtomicWrite]?) throws(KVError) -> Int64?
+
     // Borrowing variants for hot paths: the bytes a closure sees are valid only during the
     // call, so a backend can hand out its own buffers (SQLite's column memory) without copies.
     // Each has a default built on the copying method above.
@@ -106,11 +151,13 @@ public struct StoredEntryView {
     public var value: UnsafeRawBufferPointer
     public var expiration: Int64?
     public var metadata: UnsafeRawBufferPointer?
+    public var version: Int64
 
-    public init(value: UnsafeRawBufferPointer, expiration: Int64?, metadata: UnsafeRawBufferPointer?) {
+    public init(value: UnsafeRawBufferPointer, expiration: Int64?, metadata: UnsafeRawBufferPointer?, version: Int64 = 0) {
         self.value = value
         self.expiration = expiration
         self.metadata = metadata
+        self.version = version
     }
 }
 
@@ -132,9 +179,9 @@ extension KVStorage {
         guard let entry = try read(namespace, key: Array(key)) else { return false }
         entry.value.withUnsafeBytes { value in
             if let metadata = entry.metadata {
-                metadata.withUnsafeBytes { body(StoredEntryView(value: value, expiration: entry.expiration, metadata: $0)) }
+                metadata.withUnsafeBytes { body(StoredEntryView(value: value, expiration: entry.expiration, metadata: $0, version: entry.version)) }
             } else {
-                body(StoredEntryView(value: value, expiration: entry.expiration, metadata: nil))
+                body(StoredEntryView(value: value, expiration: entry.expiration, metadata: nil, version: entry.version))
             }
         }
         return true

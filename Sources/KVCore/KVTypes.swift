@@ -1,4 +1,7 @@
-/// A value read with its expiration and metadata.
+/// A value read with its expiration, metadata and version.
+///
+/// Two entries are equal when their value, expiration and metadata are: the version says
+/// when an entry was written, not what it holds (compare `version` itself for that).
 public struct KVEntry: Equatable, Sendable {
     /// The stored bytes, exactly as put.
     public var value: [UInt8]
@@ -6,11 +9,19 @@ public struct KVEntry: Equatable, Sendable {
     public var expiration: Int64?
     /// The metadata's JSON text, or nil if none was put.
     public var metadata: String?
+    /// The version of the write that stored this entry (a Luat addition; see `KVVersion`).
+    /// Nil only for entries not read from a store.
+    public var version: KVVersion?
 
-    public init(value: [UInt8], expiration: Int64?, metadata: String?) {
+    public init(value: [UInt8], expiration: Int64?, metadata: String?, version: KVVersion? = nil) {
         self.value = value
         self.expiration = expiration
         self.metadata = metadata
+        self.version = version
+    }
+
+    public static func == (a: KVEntry, b: KVEntry) -> Bool {
+        a.value == b.value && a.expiration == b.expiration && a.metadata == b.metadata
     }
 }
 

@@ -1,9 +1,12 @@
 /// In-memory storage: for tests, `--memory` runs and the WASM engine. Data lives as long
-/// as the object. Thread-safe.
+/// as the object. Thread-safe: one lock guards everything, so an atomic commit simply holds
+/// it while it reads, decides and writes.
 public final class MemoryStorage: KVStorage, @unchecked Sendable {
     private let lock = KVLock()
     private var names: [[UInt8]] = []
     private var spaces: [OrderedEntries] = []
+    /// The last version handed out (under `lock`).
+    private var lastVersion: Int64 = 0
 
     public init() {}
 
@@ -21,12 +24,43 @@ public final class MemoryStorage: KVStorage, @unchecked Sendable {
     }
 
     public func write(_ namespace: NamespaceID, key: [UInt8], entry: StoredEntry) throws(KVError) {
-        lock.withLock { spaces[Int(namespace)].set(key, entry) }
+        lock.withLock {
+            spaces[Int(namespace)].set(key, stamped(entry, nextVersion()))
+        }
+    }
+
+    /// A new version; call with `lock` held.
+    private func nextVersion() -> Int64 {
+        lastVersion += 1
+        return lastVersion
+    }
+
+    private func stamped(_ entry: StoredEntry, _ version: Int64) -> StoredEntry {
+        var entry = entry
+        entry.version = version
+        return entry
+    }
+
+    public func commit(reading keys: [AtomicKey], _ decide: @escaping ([StoredEntry?]) throws(KVError) -> [AtomicWrite]?) throws(KVError) -> Int64? {
+        try lock.withLock { () throws(KVError) -> Int64? in
+            let current = keys.map { spaces[Int($0.namespace)].get($0.key) }
+            guard let writes = try decide(current) else { return nil }
+            let version = nextVersion()
+            for write in writes {
+                if let entry = write.entry {
+                    spaces[Int(write.key.namespace)].set(write.key.key, stamped(entry, version))
+                } else {
+                    spaces[Int(write.key.namespace)].remove(write.key.key)
+                }
+            }
+            return version
+        }
     }
 
     public func writeBatch(_ namespace: NamespaceID, _ entries: [(key: [UInt8], entry: StoredEntry)]) throws(KVError) {
         lock.withLock {
-            for item in entries { spaces[Int(namespace)].set(item.key, item.entry) }
+            let version = nextVersion()
+            for item in entries { spaces[Int(namespace)].set(item.key, stamped(item.entry, version)) }
         }
     }
 

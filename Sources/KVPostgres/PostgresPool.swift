@@ -176,7 +176,8 @@ final class PostgresPool: @unchecked Sendable {
             throw QueryFailure(
                 error: KVError.storage(timedOut ? .connectionLost : Self.reason(error, connecting: false), "PostgreSQL at \(settings.address): \(explanation)",
                                       code: Self.sqlState(error)),
-                lost: timedOut || connection.isClosed || !Self.isServerError(error), timedOut: timedOut)
+                lost: timedOut || connection.isClosed || !Self.isServerError(error), timedOut: timedOut,
+                sqlState: Self.sqlState(error))
         }
     }
 
@@ -186,6 +187,8 @@ final class PostgresPool: @unchecked Sendable {
         let lost: Bool
         /// Whether the statement got no answer in time.
         let timedOut: Bool
+        /// The server's SQLSTATE, when the server refused the statement.
+        let sqlState: String?
     }
 
     /// Blocks the calling thread until `future` completes.
@@ -272,6 +275,8 @@ final class PostgresSession {
     unowned let pool: PostgresPool
     private(set) var broken = false
     private(set) var timedOut = false
+    /// The SQLSTATE of the last statement the server refused (e.g. `40P01`, a deadlock).
+    private(set) var lastSQLState: String?
 
     init(_ connection: PostgresConnection, pool: PostgresPool) {
         self.connection = connection
@@ -286,6 +291,7 @@ final class PostgresSession {
         } catch {
             if error.lost { broken = true }
             if error.timedOut { timedOut = true }
+            lastSQLState = error.sqlState
             throw error.error
         }
     }

@@ -29,6 +29,12 @@ enum PostgresSchema {
             """,
             "CREATE INDEX entries_by_expiration ON {schema}.entries (expiration) WHERE expiration IS NOT NULL",
         ],
+        // Versions: every entry's stamp, taken from one sequence. Entries written before read
+        // as version 0 until their next write (a constant default: no table rewrite).
+        [
+            "ALTER TABLE {schema}.entries ADD COLUMN version bigint NOT NULL DEFAULT 0",
+            "CREATE SEQUENCE {schema}.entry_versions",
+        ],
     ]
 
     static var currentVersion: Int64 { Int64(migrations.count) }

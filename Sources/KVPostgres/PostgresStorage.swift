@@ -77,7 +77,8 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
         let rows = try pool.withConnection(retry: true) { (session) throws(KVError) in try session.query(sql.read, binds).rows }
         guard let row = rows.first else { return nil }
         let cells = row.makeRandomAccess()
-        return StoredEntry(value: Self.bytes(cells[0]) ?? [], expiration: try Self.optionalInt64(cells[1]), metadata: Self.bytes(cells[2]))
+        return StoredEntry(value: Self.bytes(cells[0]) ?? [], expiration: try Self.optionalInt64(cells[1]), metadata: Self.bytes(cells[2]),
+                           version: try Self.optionalInt64(cells[3]) ?? 0)
     }
 
     public func write(_ namespace: NamespaceID, key: [UInt8], entry: StoredEntry) throws(KVError) {
@@ -169,6 +170,81 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
         return result.metadata.rows ?? 0
     }
 
+    /// One transaction at READ COMMITTED: first the advisory locks of every key, in one
+    /// order (every other write takes its keys' locks too, so none can slip between the
+    /// reads and the writes, not even an insert of an absent key), then the commit's
+    /// version, the reads, and the writes. A deadlock with a purge is retried.
+    public func commit(reading keys: [AtomicKey], _ decide: @escaping ([StoredEntry?]) throws(KVError) -> [AtomicWrite]?) throws(KVError) -> Int64? {
+        var keyBinds = PostgresBindings()
+        keyBinds.append(keys.map(\.namespace))
+        keyBinds.append(keys.map { ByteBuffer(bytes: $0.key) })
+        var attempt = 0
+        while true {
+            attempt += 1
+            var state: String? = nil
+            do {
+                return try pool.withConnection { (session) throws(KVError) -> Int64? in
+                    defer { state = session.lastSQLState }
+                    return try session.transaction { () throws(KVError) -> Int64? in
+                        let version = try Self.int64(try session.query(sql.lockAndStamp, keyBinds).rows.first.orThrow(settings), 0)
+                        var found: [AtomicKey: StoredEntry] = [:]
+                        for row in try session.query(sql.readMany, keyBinds).rows {
+                            let cells = row.makeRandomAccess()
+                            let key = AtomicKey(namespace: try Self.int64(row, 0), key: Self.bytes(cells[1]) ?? [])
+                            found[key] = StoredEntry(value: Self.bytes(cells[2]) ?? [], expiration: try Self.optionalInt64(cells[3]),
+                                                     metadata: Self.bytes(cells[4]), version: try Self.int64(row, 5))
+                        }
+                        guard let writes = try decide(keys.map { found[$0] }) else { return nil }
+                        try apply(writes, version: version, in: session)
+                        return version
+                    }
+                }
+            } catch {
+                // 40P01: deadlock (with a purge, which takes no advisory locks); 40001: serialization.
+                if attempt < 5, state == "40P01" || state == "40001" { continue }
+                throw error
+            }
+        }
+    }
+
+    private func apply(_ writes: [AtomicWrite], version: Int64, in session: PostgresSession) throws(KVError) {
+        var namespaces: [Int64] = [], keys: [ByteBuffer] = [], values: [ByteBuffer] = [], expirations: [Int64] = []
+        var hasExpiration: [Bool] = [], metadata: [ByteBuffer] = [], hasMetadata: [Bool] = []
+        var deletedNamespaces: [Int64] = [], deletedKeys: [ByteBuffer] = []
+        for write in writes {
+            guard let entry = write.entry else {
+                deletedNamespaces.append(write.key.namespace)
+                deletedKeys.append(ByteBuffer(bytes: write.key.key))
+                continue
+            }
+            namespaces.append(write.key.namespace)
+            keys.append(ByteBuffer(bytes: write.key.key))
+            values.append(ByteBuffer(bytes: entry.value))
+            expirations.append(entry.expiration ?? 0)
+            hasExpiration.append(entry.expiration != nil)
+            metadata.append(ByteBuffer(bytes: entry.metadata ?? []))
+            hasMetadata.append(entry.metadata != nil)
+        }
+        if !keys.isEmpty {
+            var binds = PostgresBindings()
+            binds.append(namespaces)
+            binds.append(keys)
+            binds.append(values)
+            binds.append(expirations)
+            binds.append(hasExpiration)
+            binds.append(metadata)
+            binds.append(hasMetadata)
+            binds.append(version)
+            try session.query(sql.writeStamped, binds)
+        }
+        if !deletedKeys.isEmpty {
+            var binds = PostgresBindings()
+            binds.append(deletedNamespaces)
+            binds.append(deletedKeys)
+            try session.query(sql.deleteLocked, binds)
+        }
+    }
+
     public func namespaces() throws(KVError) -> [NamespaceSummary] {
         let rows = try pool.withConnection(retry: true) { (session) throws(KVError) in try session.query(sql.namespaceCounts).rows }
         var out: [NamespaceSummary] = []
@@ -201,26 +277,46 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
 
 /// The SQL text of every statement, with the schema spliced in. Values are always bound
 /// parameters.
+///
+/// Every write first takes the transaction-scoped advisory lock of each key it writes (a
+/// hash of namespace and key, several in ascending order), then takes its version from the
+/// sequence: so a write of a key waits for any atomic commit that read it, and a key's
+/// versions grow in commit order. The lock is taken in a MATERIALIZED common table
+/// expression, which runs before the statement's own rows are made.
 struct Statements {
     let read, upsert, upsertMany, delete, deleteMany, purge: String
     let scanFrom, scanAfter, scanFromBelow, scanAfterBelow: String
     let selectNamespace, insertNamespace, namespaceCounts: String
+    let lockAndStamp, readMany, writeStamped, deleteLocked: String
 
     init(schema s: String) {
-        read = "SELECT value, expiration, metadata FROM \(s).entries WHERE namespace = $1 AND key = $2"
+        let nextVersion = "nextval('\(s).entry_versions')"
+        func lockHash(_ namespace: String, _ key: String) -> String { "hashtextextended(encode(\(key), 'hex'), \(namespace))" }
+        let lockOne = "WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(\(lockHash("$1::bigint", "$2::bytea"))))"
+        /// Locks for the keys `$2` (an array) of namespace `$1`, in ascending order.
+        let lockKeys = """
+            WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(h) FROM
+                (SELECT DISTINCT \(lockHash("$1::bigint", "k")) AS h FROM unnest($2::bytea[]) AS k ORDER BY h) d)
+            """
+        read = "SELECT value, expiration, metadata, version FROM \(s).entries WHERE namespace = $1 AND key = $2"
         let update = """
             ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,
-                expiration = excluded.expiration, metadata = excluded.metadata
+                expiration = excluded.expiration, metadata = excluded.metadata, version = excluded.version
             """
-        upsert = "INSERT INTO \(s).entries (namespace, key, value, expiration, metadata) VALUES ($1, $2, $3, $4, $5) \(update)"
+        upsert = """
+            \(lockOne)
+            INSERT INTO \(s).entries (namespace, key, value, expiration, metadata, version)
+            SELECT $1, $2, $3, $4, $5, \(nextVersion) FROM l \(update)
+            """
         upsertMany = """
-            INSERT INTO \(s).entries (namespace, key, value, expiration, metadata)
-            SELECT $1, k, v, CASE WHEN he THEN e END, CASE WHEN hm THEN m END
-            FROM unnest($2::bytea[], $3::bytea[], $4::bigint[], $5::boolean[], $6::bytea[], $7::boolean[]) AS t(k, v, e, he, m, hm)
+            \(lockKeys), stamp AS MATERIALIZED (SELECT \(nextVersion) AS version FROM (SELECT count(*) FROM l) c)
+            INSERT INTO \(s).entries (namespace, key, value, expiration, metadata, version)
+            SELECT $1, k, v, CASE WHEN he THEN e END, CASE WHEN hm THEN m END, stamp.version
+            FROM unnest($2::bytea[], $3::bytea[], $4::bigint[], $5::boolean[], $6::bytea[], $7::boolean[]) AS t(k, v, e, he, m, hm), stamp
             \(update)
             """
-        delete = "DELETE FROM \(s).entries WHERE namespace = $1 AND key = $2"
-        deleteMany = "DELETE FROM \(s).entries WHERE namespace = $1 AND key = ANY($2::bytea[])"
+        delete = "\(lockOne) DELETE FROM \(s).entries WHERE namespace = $1 AND key = $2 AND EXISTS (SELECT 1 FROM l)"
+        deleteMany = "\(lockKeys) DELETE FROM \(s).entries WHERE namespace = $1 AND key = ANY($2::bytea[]) AND EXISTS (SELECT 1 FROM (SELECT count(*) FROM l) c)"
         purge = "DELETE FROM \(s).entries WHERE expiration <= $1"
         let columns = "SELECT key, expiration, metadata FROM \(s).entries WHERE namespace = $1"
         scanFrom = "\(columns) AND key >= $2 ORDER BY key LIMIT $3"
@@ -233,5 +329,33 @@ struct Statements {
             SELECT n.name, count(*) FROM \(s).entries e JOIN \(s).namespaces n ON n.id = e.namespace
             GROUP BY n.name ORDER BY n.name
             """
+        // Atomic commits: keys as two arrays, namespaces `$1` and keys `$2`.
+        lockAndStamp = """
+            WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(h) FROM
+                (SELECT DISTINCT \(lockHash("n", "k")) AS h FROM unnest($1::bigint[], $2::bytea[]) AS t(n, k) ORDER BY h) d)
+            SELECT \(nextVersion) FROM (SELECT count(*) FROM l) c
+            """
+        readMany = """
+            SELECT e.namespace, e.key, e.value, e.expiration, e.metadata, e.version
+            FROM unnest($1::bigint[], $2::bytea[]) AS t(n, k) JOIN \(s).entries e ON e.namespace = t.n AND e.key = t.k
+            """
+        writeStamped = """
+            INSERT INTO \(s).entries (namespace, key, value, expiration, metadata, version)
+            SELECT n, k, v, CASE WHEN he THEN e END, CASE WHEN hm THEN m END, $8
+            FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::boolean[], $6::bytea[], $7::boolean[]) AS t(n, k, v, e, he, m, hm)
+            \(update)
+            """
+        deleteLocked = """
+            DELETE FROM \(s).entries e USING unnest($1::bigint[], $2::bytea[]) AS t(n, k)
+            WHERE e.namespace = t.n AND e.key = t.k
+            """
+    }
+}
+
+extension Optional where Wrapped == PostgresRow {
+    /// The row, or a storage error when the statement returned none.
+    func orThrow(_ settings: PostgresSettings) throws(KVError) -> PostgresRow {
+        guard let row = self else { throw KVError.storage("PostgreSQL at \(settings.address): a statement that returns a row returned none") }
+        return row
     }
 }

@@ -15,6 +15,9 @@ enum WriteOperation {
     case createNamespace([UInt8])
     /// Must run alone, outside a transaction.
     case vacuum
+    /// An atomic commit (see `KVStorage.commit`): its result is the version, or -1 when
+    /// `decide` wrote nothing.
+    case commit([AtomicKey], ([StoredEntry?]) throws(KVError) -> [AtomicWrite]?)
 }
 
 /// Funnels every write through one writer connection, committing concurrent writes together.
@@ -129,58 +132,76 @@ final class GroupCommit: @unchecked Sendable {
         return try ticket.result!.get()
     }
 
-    /// Runs a batch and returns each write's result, in order.
+    /// Runs a batch and returns each write's result, in order. Every write runs in a
+    /// transaction that reads the last version first and records the versions its writes
+    /// took last (see `WriterConnection.beginVersions`).
     private func run(_ batch: [Ticket]) -> [Result<Int64, KVError>] {
         // A vacuum cannot run inside a transaction: a batch holding one runs write by write.
-        if batch.count == 1 || batch.contains(where: { if case .vacuum = $0.operation { true } else { false } }) {
-            return batch.map { ticket in
-                Result { () throws(KVError) -> Int64 in try execute(ticket.operation, inTransaction: false) }
+        let hasVacuum = batch.contains { if case .vacuum = $0.operation { true } else { false } }
+        if batch.count > 1 && !hasVacuum {
+            do {
+                var results: [Result<Int64, KVError>] = []
+                results.reserveCapacity(batch.count)
+                try transaction { () throws(KVError) in
+                    for ticket in batch { results.append(.success(try execute(ticket.operation))) }
+                }
+                return results
+            } catch {
+                // Retried one by one below, so one bad write never fails another.
             }
         }
-        do {
-            var results: [Result<Int64, KVError>] = []
-            results.reserveCapacity(batch.count)
-            try writer.connection.transaction { () throws(KVError) in
-                for ticket in batch { results.append(.success(try execute(ticket.operation, inTransaction: true))) }
-            }
-            return results
-        } catch {
-            return batch.map { ticket in
-                Result { () throws(KVError) -> Int64 in try execute(ticket.operation, inTransaction: false) }
+        return batch.map { ticket in
+            Result { () throws(KVError) -> Int64 in
+                if case .vacuum = ticket.operation { return try writer.vacuum() }
+                return try transaction { () throws(KVError) -> Int64 in try execute(ticket.operation) }
             }
         }
     }
 
-    private func execute(_ operation: WriteOperation, inTransaction: Bool) throws(KVError) -> Int64 {
+    private func transaction<T>(_ body: () throws(KVError) -> T) throws(KVError) -> T {
+        try writer.connection.transaction { () throws(KVError) -> T in
+            try writer.beginVersions()
+            let result = try body()
+            try writer.endVersions()
+            return result
+        }
+    }
+
+    /// Runs one operation inside a transaction opened by `transaction`.
+    private func execute(_ operation: WriteOperation) throws(KVError) -> Int64 {
         switch operation {
         case let .upsert(namespace, key, entry):
-            // A large value is two statements (blob, entry): they commit together.
-            if inTransaction || entry.value.count <= SQLiteSchema.inlineValueLimit {
-                try writer.upsert(namespace, key, entry)
-            } else {
-                try writer.connection.transaction { () throws(KVError) in try writer.upsert(namespace, key, entry) }
-            }
+            try writer.upsert(namespace, key, entry, version: writer.nextVersion())
             return 1
         case let .upsertMany(namespace, entries):
-            if inTransaction { return try upsertAll(namespace, entries) }
-            return try writer.connection.transaction { () throws(KVError) -> Int64 in try upsertAll(namespace, entries) }
+            let version = writer.nextVersion()
+            for item in entries { try writer.upsert(namespace, item.key, item.entry, version: version) }
+            return Int64(entries.count)
         case let .delete(namespace, key):
             return try writer.delete(namespace, key)
         case let .deleteMany(namespace, keys):
-            if inTransaction { return try deleteAll(namespace, keys) }
-            return try writer.connection.transaction { () throws(KVError) -> Int64 in try deleteAll(namespace, keys) }
+            return try deleteAll(namespace, keys)
         case let .purge(now):
             return try writer.purge(now)
         case let .createNamespace(name):
             return try writer.namespaceID(name)
         case .vacuum:
-            return try writer.vacuum()
+            throw KVError.storage("vacuum cannot run inside a transaction")
+        case let .commit(keys, decide):
+            var current: [StoredEntry?] = []
+            current.reserveCapacity(keys.count)
+            for key in keys { current.append(try writer.read(key.namespace, key.key)) }
+            guard let writes = try decide(current) else { return -1 }
+            let version = writer.nextVersion()
+            for write in writes {
+                if let entry = write.entry {
+                    try writer.upsert(write.key.namespace, write.key.key, entry, version: version)
+                } else {
+                    _ = try writer.delete(write.key.namespace, write.key.key)
+                }
+            }
+            return version
         }
-    }
-
-    private func upsertAll(_ namespace: NamespaceID, _ entries: [(key: [UInt8], entry: StoredEntry)]) throws(KVError) -> Int64 {
-        for item in entries { try writer.upsert(namespace, item.key, item.entry) }
-        return Int64(entries.count)
     }
 
     private func deleteAll(_ namespace: NamespaceID, _ keys: [[UInt8]]) throws(KVError) -> Int64 {

@@ -40,6 +40,13 @@ enum SQLiteSchema {
         CREATE INDEX entries_by_expiration ON entries(expiration) WHERE expiration IS NOT NULL;
         """),
         .code(splitLargeValues),
+        // Versions: every entry's stamp, and the last stamp handed out (one row). Entries of
+        // older files read as version 0 until their next write.
+        .sql("""
+        ALTER TABLE entries ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE versions (last INTEGER NOT NULL);
+        INSERT INTO versions(last) VALUES (0);
+        """),
     ]
 
     /// Version 1 → 2: large values move out of the key index into `blobs`.

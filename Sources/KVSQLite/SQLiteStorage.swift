@@ -103,7 +103,8 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
         let failure: KVError? = key.withUnsafeBytes { bytes in
             do throws(KVError) {
                 _ = try read(namespace, key: bytes) { row in
-                    entry = StoredEntry(value: Array(row.value), expiration: row.expiration, metadata: row.metadata.map { Array($0) })
+                    entry = StoredEntry(value: Array(row.value), expiration: row.expiration, metadata: row.metadata.map { Array($0) },
+                                        version: row.version)
                 }
                 return nil
             } catch {
@@ -123,7 +124,7 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
             guard try s.step() else { return false }
             // The value is inline (column 0) or in `blobs` (column 3): exactly one is not NULL.
             let value = s.isNull(0) ? s.view(3) : s.view(0)
-            body(StoredEntryView(value: value, expiration: s.optionalInt64(1), metadata: s.optionalView(2)))
+            body(StoredEntryView(value: value, expiration: s.optionalInt64(1), metadata: s.optionalView(2), version: s.int64(4)))
             return true
         }
     }
@@ -179,6 +180,13 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
         }
     }
 
+    /// Runs on the writer connection inside a group-commit transaction, so the reads, the
+    /// decision and the writes hold the file's write lock together.
+    public func commit(reading keys: [AtomicKey], _ decide: @escaping ([StoredEntry?]) throws(KVError) -> [AtomicWrite]?) throws(KVError) -> Int64? {
+        let version = try writes.perform(.commit(keys, decide))
+        return version < 0 ? nil : version
+    }
+
     public func purgeExpired(asOf now: Int64) throws(KVError) -> Int {
         Int(try writes.perform(.purge(asOf: now)))
     }
@@ -213,14 +221,27 @@ final class WriterConnection {
     let insertNamespace: SQLiteStatement
     let selectNamespace: SQLiteStatement
     let insertBlob: SQLiteStatement
+    let readStatement: SQLiteStatement
+    let loadVersion: SQLiteStatement
+    let saveVersion: SQLiteStatement
+    /// The last version handed out, valid inside a transaction after `beginVersions()`.
+    private var lastVersion: Int64 = 0
+    private var savedVersion: Int64 = 0
 
     init(_ connection: SQLiteConnection) throws(KVError) {
         self.connection = connection
         upsertStatement = try connection.prepare("""
-            INSERT INTO entries(namespace, key, value, expiration, metadata, value_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            INSERT INTO entries(namespace, key, value, expiration, metadata, value_id, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
             ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value,
-                expiration = excluded.expiration, metadata = excluded.metadata, value_id = excluded.value_id
+                expiration = excluded.expiration, metadata = excluded.metadata, value_id = excluded.value_id,
+                version = excluded.version
             """)
+        readStatement = try connection.prepare("""
+            SELECT coalesce(e.value, b.value), e.expiration, e.metadata, e.version FROM entries e LEFT JOIN blobs b ON b.id = e.value_id
+            WHERE e.namespace = ?1 AND e.key = ?2
+            """)
+        loadVersion = try connection.prepare("SELECT last FROM versions")
+        saveVersion = try connection.prepare("UPDATE versions SET last = ?1")
         insertBlob = try connection.prepare("INSERT INTO blobs(value) VALUES (?1)")
         deleteStatement = try connection.prepare("DELETE FROM entries WHERE namespace = ?1 AND key = ?2")
         purgeStatement = try connection.prepare("DELETE FROM entries WHERE expiration <= ?1")
@@ -230,10 +251,13 @@ final class WriterConnection {
 
     /// Stores a value inline, or in a new `blobs` row when larger than
     /// `SQLiteSchema.inlineValueLimit` (a trigger deletes the blob it replaces).
-    func upsert(_ namespace: NamespaceID, _ key: [UInt8], _ entry: StoredEntry) throws(KVError) {
+    /// Call inside a transaction: a large value is two statements (blob, entry). Stores
+    /// `version`, not `entry.version`.
+    func upsert(_ namespace: NamespaceID, _ key: [UInt8], _ entry: StoredEntry, version: Int64) throws(KVError) {
         let s = upsertStatement
         s.bind(1, namespace)
         s.bind(2, key)
+        s.bind(7, version)
         if entry.value.count <= SQLiteSchema.inlineValueLimit {
             s.bind(3, entry.value)
             s.bind(6, nil as Int64?)
@@ -246,6 +270,38 @@ final class WriterConnection {
         s.bind(4, entry.expiration)
         s.bind(5, entry.metadata)
         try s.run()
+    }
+
+    /// The entry under `key`, read on the writer connection (inside its transaction).
+    func read(_ namespace: NamespaceID, _ key: [UInt8]) throws(KVError) -> StoredEntry? {
+        let s = readStatement
+        s.bind(1, namespace)
+        s.bind(2, key)
+        defer { s.reset() }
+        guard try s.step() else { return nil }
+        return StoredEntry(value: s.bytes(0), expiration: s.optionalInt64(1), metadata: s.optionalBytes(2), version: s.int64(3))
+    }
+
+    /// Reads the last version handed out; call first in every write transaction.
+    func beginVersions() throws(KVError) {
+        defer { loadVersion.reset() }
+        guard try loadVersion.step() else { throw KVError.storage("the versions row is missing in \(connection.path)") }
+        lastVersion = loadVersion.int64(0)
+        savedVersion = lastVersion
+    }
+
+    /// A new version, greater than every one handed out before (inside a transaction).
+    func nextVersion() -> Int64 {
+        lastVersion += 1
+        return lastVersion
+    }
+
+    /// Records the versions handed out; call last in every write transaction.
+    func endVersions() throws(KVError) {
+        guard lastVersion != savedVersion else { return }
+        saveVersion.bind(1, lastVersion)
+        try saveVersion.run()
+        savedVersion = lastVersion
     }
 
     /// See `SQLiteStorage.vacuum()`. Runs outside any transaction.
@@ -299,7 +355,7 @@ final class ReaderConnection {
     init(_ connection: SQLiteConnection) throws(KVError) {
         self.connection = connection
         read = try connection.prepare("""
-            SELECT e.value, e.expiration, e.metadata, b.value FROM entries e LEFT JOIN blobs b ON b.id = e.value_id
+            SELECT e.value, e.expiration, e.metadata, b.value, e.version FROM entries e LEFT JOIN blobs b ON b.id = e.value_id
             WHERE e.namespace = ?1 AND e.key = ?2
             """)
         let columns = "SELECT key, expiration, metadata FROM entries WHERE namespace = ?1"

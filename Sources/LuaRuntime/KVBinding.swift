@@ -9,9 +9,9 @@ enum KVBinding {
 
     static func install(_ L: LuaStatePointer) {
         _ = luaL_newmetatable(L, namespaceMetatable)
-        lua_createtable(L, 0, 5)
+        lua_createtable(L, 0, 6)
         for (name, fn) in [("get", kvGet), ("getWithMetadata", kvGetWithMetadata), ("put", kvPut),
-                           ("delete", kvDelete), ("list", kvList)] as [(String, luat_SwiftFunction)] {
+                           ("delete", kvDelete), ("list", kvList), ("increment", kvIncrement)] as [(String, luat_SwiftFunction)] {
             LuaStack.pushFunction(L, fn)
             LuaStack.setField(L, -2, name)
         }
@@ -24,9 +24,13 @@ enum KVBinding {
         LuaStack.setField(L, -2, "__name")
         luat_pop(L, 1)
 
-        lua_createtable(L, 0, 1)
+        KVAtomicBinding.installMetatable(L)
+
+        lua_createtable(L, 0, 2)
         LuaStack.pushFunction(L, kvNamespace)
         LuaStack.setField(L, -2, "namespace")
+        LuaStack.pushFunction(L, KVAtomicBinding.create)
+        LuaStack.setField(L, -2, "atomic")
         lua_setglobal(L, "KV")
     }
 
@@ -37,6 +41,25 @@ enum KVBinding {
             throw LuaError("call it as a method with a colon: kv:\(method)(\(usage)), not kv.\(method)(...)")
         }
         return Unmanaged<NamespaceBox>.fromOpaque(box).takeUnretainedValue().namespace
+    }
+
+    /// The namespace passed as an argument at `index` (a value from `KV.namespace`).
+    static func namespaceArgument(_ L: LuaStatePointer, _ index: Int32) throws(LuaError) -> KVNamespace {
+        guard let raw = luaL_testudata(L, index, namespaceMetatable),
+              let box = raw.assumingMemoryBound(to: UnsafeRawPointer?.self).pointee else {
+            throw LuaError("namespace must be a namespace from KV.namespace(name), got \(LuaStack.typeName(L, index))")
+        }
+        return Unmanaged<NamespaceBox>.fromOpaque(box).takeUnretainedValue().namespace
+    }
+
+    /// The counter delta at `index`: an integer, `default` when absent.
+    static func counterDelta(_ L: LuaStatePointer, _ index: Int32, default value: Int64?) throws(LuaError) -> Int64 {
+        let t = lua_type(L, index)
+        if let value, t == LUA_TNIL || t == LUA_TNONE { return value }
+        guard t == LUA_TNUMBER else { throw LuaError("n must be an integer, got \(LuaStack.typeName(L, index))") }
+        if lua_isinteger(L, index) != 0 { return luat_tointeger(L, index) }
+        let number = luat_tonumber(L, index)
+        return try kvCall { () throws(KVError) in try KVRules.counterDelta(fromNumber: number) }
     }
 
     /// The key argument at `index`.
@@ -329,7 +352,7 @@ private func kvGetWithMetadata(_ L: LuaStatePointer?) -> Int32 {
             lua_createtable(L, 0, Int32(found.count))
             for (key, entry) in found {
                 LuaStack.push(L, key)
-                lua_createtable(L, 0, 3)
+                lua_createtable(L, 0, 4)
                 try KVBinding.pushValue(L, entry.value, as: type, key: key)
                 LuaStack.setField(L, -2, "value")
                 try KVBinding.setMetaFields(L, entry)
@@ -345,7 +368,7 @@ private func kvGetWithMetadata(_ L: LuaStatePointer?) -> Int32 {
             return 2
         }
         try KVBinding.pushValue(L, entry.value, as: type, key: key)
-        lua_createtable(L, 0, 2)
+        lua_createtable(L, 0, 3)
         try KVBinding.setMetaFields(L, entry)
         return 2
     } catch {
@@ -376,6 +399,20 @@ private func kvDelete(_ L: LuaStatePointer?) -> Int32 {
         return 0
     } catch {
         return fail(L, "delete", error)
+    }
+}
+
+private func kvIncrement(_ L: LuaStatePointer?) -> Int32 {
+    let L = L!
+    do throws(LuaError) {
+        let ns = try KVBinding.namespace(L, method: "increment", usage: "key, n?")
+        let key = try KVBinding.key(L, 2)
+        let n = try KVBinding.counterDelta(L, 3, default: 1)
+        let value = try kvCall { () throws(KVError) in try ns.increment(keyBytes: key, by: n) }
+        lua_pushinteger(L, value)
+        return 1
+    } catch {
+        return fail(L, "increment", error)
     }
 }
 
@@ -429,12 +466,16 @@ extension KVBinding {
         return found
     }
 
-    /// Sets `expiration` (when there is one) and `metadata` on the table on top of the stack,
-    /// the shape of `getWithMetadata`'s second result.
+    /// Sets `expiration` (when there is one), `metadata` and `version` on the table on top of
+    /// the stack, the shape of `getWithMetadata`'s second result.
     static func setMetaFields(_ L: LuaStatePointer, _ entry: KVEntry) throws(LuaError) {
         if let expiration = entry.expiration {
             lua_pushinteger(L, expiration)
             LuaStack.setField(L, -2, "expiration")
+        }
+        if let version = entry.version {
+            LuaStack.push(L, version.description)
+            LuaStack.setField(L, -2, "version")
         }
         try pushMetadata(L, entry.metadata)
         LuaStack.setField(L, -2, "metadata")

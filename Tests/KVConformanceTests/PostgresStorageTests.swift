@@ -137,7 +137,7 @@ struct PostgresStorageTests {
         let schema = try PostgresTestSchema()
         _ = try PostgresStorage(settings: schema.settings)
         let raw = try RawPostgres(schema.settings)
-        #expect(try raw.int("SELECT version FROM \(schema.name).kv_schema_version") == 1)
+        #expect(try raw.int("SELECT version FROM \(schema.name).kv_schema_version") == 2)
         #expect(try raw.int("SELECT count(*) FROM \(schema.name).kv_schema_version") == 1)
         let tables = try raw.execute("SELECT tablename::text FROM pg_tables WHERE schemaname = '\(schema.name)' ORDER BY 1")
             .map { try $0.first!.decode(String.self) }
@@ -145,14 +145,41 @@ struct PostgresStorageTests {
         #expect(try raw.int("SELECT count(*) FROM pg_indexes WHERE schemaname = '\(schema.name)' AND indexname = 'entries_by_expiration'") == 1)
         // Opening again changes nothing.
         _ = try PostgresStorage(settings: schema.settings)
-        #expect(try raw.int("SELECT version FROM \(schema.name).kv_schema_version") == 1)
+        #expect(try raw.int("SELECT version FROM \(schema.name).kv_schema_version") == 2)
+    }
+
+    /// A schema made before versions existed (version 1, the first release's layout) opens,
+    /// migrates, keeps its data, and gets versions from its next writes.
+    @Test func aSchemaWithoutVersionsOpensAndMigrates() throws {
+        let schema = try PostgresTestSchema()
+        let raw = try RawPostgres(schema.settings)
+        let s = "\"\(schema.name)\""
+        for statement in [
+            "CREATE SCHEMA \(s)",
+            "CREATE TABLE \(s).kv_schema_version (version bigint NOT NULL)",
+            "INSERT INTO \(s).kv_schema_version VALUES (1)",
+            "CREATE TABLE \(s).namespaces (id bigserial PRIMARY KEY, name bytea NOT NULL UNIQUE)",
+            "CREATE TABLE \(s).entries (namespace bigint NOT NULL, key bytea NOT NULL, value bytea NOT NULL, expiration bigint, metadata bytea, PRIMARY KEY (namespace, key))",
+            "CREATE INDEX entries_by_expiration ON \(s).entries (expiration) WHERE expiration IS NOT NULL",
+            "INSERT INTO \(s).namespaces (id, name) VALUES (1, 'old'::bytea)",
+            "INSERT INTO \(s).entries VALUES (1, 'k'::bytea, '41'::bytea, NULL, '{\"a\":1}'::bytea)",
+        ] { _ = try raw.execute(statement) }
+        let store = KVStore(storage: try PostgresStorage(settings: schema.settings), clock: ManualClock(seconds: 1_700_000_000))
+        let kv = try store.namespace("old")
+        let old = try #require(try kv.getWithMetadata("k"))
+        #expect(old == KVEntry(value: Array("41".utf8), expiration: nil, metadata: #"{"a":1}"#))
+        #expect(old.version?.description == "0000000000000000")
+        #expect(try store.atomic().check(kv, "k", old.version).sum(kv, "k", 1).commit() != nil)
+        #expect(try kv.get("k")?.text == "42")
+        #expect(try kv.getWithMetadata("k")?.version ?? KVVersion(rawValue: 0) > old.version!)
+        #expect(try raw.int("SELECT version FROM \(s).kv_schema_version") == 2)
     }
 
     @Test func refusesASchemaFromANewerRelease() throws {
         let schema = try PostgresTestSchema()
         _ = try PostgresStorage(settings: schema.settings)
         try RawPostgres(schema.settings).execute("UPDATE \(schema.name).kv_schema_version SET version = 99")
-        expectKVError(.storage, "has schema version 99, newer than this luat understands (1)") {
+        expectKVError(.storage, "has schema version 99, newer than this luat understands (2)") {
             _ = try PostgresStorage(settings: schema.settings)
         }
     }

@@ -86,7 +86,7 @@ struct SQLiteLayoutTests {
         #expect(reports.all.last == "2500/2500")
         #expect(reports.all.contains("1000/2500"))
         let db = try RawDatabase(path: path)
-        #expect(try db.text("PRAGMA user_version") == "2")
+        #expect(try db.text("PRAGMA user_version") == "3")
         // Values over the inline limit left the key index.
         let large = entries.filter { $0.entry.value.count > 128 }.count
         #expect(try db.text("SELECT count(*) FROM blobs") == "\(large)")
@@ -118,7 +118,7 @@ struct SQLiteLayoutTests {
         #expect(try db.text("SELECT count(*) FROM pragma_table_info('entries') WHERE name = 'value_id'") == "0")
         // The next open migrates it fully.
         let storage = try SQLiteStorage(path: path)
-        #expect(try db.text("PRAGMA user_version") == "2")
+        #expect(try db.text("PRAGMA user_version") == "3")
         try Self.expectSameEntries(storage, entries)
     }
 

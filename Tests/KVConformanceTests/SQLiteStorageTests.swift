@@ -59,7 +59,57 @@ struct SQLiteStorageTests {
         _ = try SQLiteStorage(dataDirectory: folder.path)
         let db = try RawDatabase(path: folder.path + "/kv.db")
         #expect(try db.text("PRAGMA journal_mode") == "wal")
-        #expect(try db.text("PRAGMA user_version") == "2")
+        #expect(try db.text("PRAGMA user_version") == "3")
+    }
+
+    /// Files of both releases before versions (schema version 1, and version 2 with large
+    /// values in `blobs`) open, migrate, keep their data (version 0 until their next write),
+    /// and get versions from then on.
+    @Test(arguments: [1, 2])
+    func aFileWithoutVersionsOpensAndMigrates(_ fileVersion: Int) throws {
+        let folder = TemporaryFolder()
+        let path = folder.path + "/kv.db"
+        let large = [UInt8](repeating: 7, count: 1_000)
+        try SQLiteLayoutTests.writeVersion1File(path: path, entries: [
+            ("old", Array("k".utf8), StoredEntry(value: Array("41".utf8), expiration: nil, metadata: Array(#"{"a":1}"#.utf8))),
+            ("old", Array("big".utf8), StoredEntry(value: large, expiration: nil, metadata: nil)),
+        ])
+        if fileVersion == 2 {
+            // What the version-2 release's migration leaves: the same data, large values in `blobs`.
+            try RawDatabase(path: path).execute("""
+                BEGIN;
+                CREATE TABLE blobs (id INTEGER PRIMARY KEY, value BLOB NOT NULL);
+                CREATE TABLE entries_v2 (
+                    namespace INTEGER NOT NULL REFERENCES namespaces(id), key BLOB NOT NULL, expiration INTEGER,
+                    metadata BLOB, value BLOB, value_id INTEGER, PRIMARY KEY (namespace, key)) WITHOUT ROWID;
+                INSERT INTO blobs(id, value) SELECT 1, value FROM entries WHERE length(value) > 128;
+                INSERT INTO entries_v2 SELECT namespace, key, expiration, metadata,
+                    CASE WHEN length(value) > 128 THEN NULL ELSE value END, CASE WHEN length(value) > 128 THEN 1 END FROM entries;
+                DROP TABLE entries;
+                ALTER TABLE entries_v2 RENAME TO entries;
+                CREATE INDEX entries_by_expiration ON entries(expiration) WHERE expiration IS NOT NULL;
+                CREATE TRIGGER entries_blob_deleted AFTER DELETE ON entries WHEN old.value_id IS NOT NULL
+                    BEGIN DELETE FROM blobs WHERE id = old.value_id; END;
+                CREATE TRIGGER entries_blob_replaced AFTER UPDATE OF value_id ON entries
+                    WHEN old.value_id IS NOT NULL AND old.value_id IS NOT new.value_id
+                    BEGIN DELETE FROM blobs WHERE id = old.value_id; END;
+                PRAGMA user_version = 2;
+                COMMIT;
+                """)
+        }
+        let store = KVStore(storage: try SQLiteStorage(path: path), clock: ManualClock(seconds: 1_700_000_000))
+        let kv = try store.namespace("old")
+        let old = try #require(try kv.getWithMetadata("k"))
+        #expect(old == KVEntry(value: Array("41".utf8), expiration: nil, metadata: #"{"a":1}"#))
+        #expect(old.version?.description == "0000000000000000")
+        #expect(try kv.get("big") == large)
+        #expect(try store.atomic().check(kv, "k", old.version).sum(kv, "k", 1).put(kv, "big", "small").commit() != nil)
+        #expect(try kv.get("k")?.text == "42")
+        #expect(try kv.get("big")?.text == "small")
+        #expect(try kv.getWithMetadata("k")?.version ?? KVVersion(rawValue: 0) > old.version!)
+        let db = try RawDatabase(path: path)
+        #expect(try db.text("PRAGMA user_version") == "3")
+        #expect(try db.text("SELECT count(*) FROM blobs") == "0")
     }
 
     @Test func refusesAFileFromANewerRelease() throws {
@@ -69,7 +119,7 @@ struct SQLiteStorageTests {
         #expect {
             _ = try SQLiteStorage(dataDirectory: folder.path)
         } throws: { error in
-            (error as? KVError)?.message.contains("schema version 99, newer than this luat understands (2)") == true
+            (error as? KVError)?.message.contains("schema version 99, newer than this luat understands (3)") == true
                 && (error as? KVError)?.storageFailure?.reason == .schemaTooNew
         }
     }

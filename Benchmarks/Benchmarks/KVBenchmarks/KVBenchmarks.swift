@@ -184,6 +184,9 @@ final class SequenceCounter: @unchecked Sendable {
     func take() -> Int { lock.lock(); defer { lock.unlock() }; next += 1; return next }
 }
 
+/// 1,000 counter keys, spread over the namespace's key space.
+let counterKeys: [[UInt8]] = (0..<1000).map { Array("counter:\($0 * 7919 % 1000)".utf8) }
+
 func sequentialKey(_ n: Int) -> [UInt8] {
     let digits = String(n)
     return Array(("seq:" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits).utf8)
@@ -314,6 +317,29 @@ let benchmarks: @Sendable () -> Void = {
             pool.run { t in
                 var stamper = Stamper(thread: t + 1)
                 for _ in 0..<rowsPerWriter { try! ns.put(keyBytes: sequentialKey(counter.take()), stamper.next()) }
+            }
+        }
+    }
+
+    // Issue 14: `increment` (an atomic read-add-write) against `put` of a new value, one
+    // writer each, on the main fixture; and a contended counter: 64 writers on one key.
+    Benchmark("increment_0_put", configuration: configuration(setup: setUpMain)) { benchmark in
+        let ns = ours.namespace
+        timed(benchmark, operations: 1000) {
+            for _ in 0..<1000 { try! ns.put(keyBytes: nextKey(), nextValue()) }
+        }
+    }
+    Benchmark("increment_1_ours", configuration: configuration(setup: setUpMain)) { benchmark in
+        let ns = ours.namespace
+        timed(benchmark, operations: 1000) {
+            for i in 0..<1000 { blackHole(try! ns.increment(keyBytes: counterKeys[i])) }
+        }
+    }
+    Benchmark("increment_contended", configuration: configuration(warmup: 1, setup: setUpMain)) { benchmark in
+        let ns = ours.namespace
+        timed(benchmark, operations: writers * rowsPerWriter) {
+            pool.run { _ in
+                for _ in 0..<rowsPerWriter { try! ns.increment(keyBytes: Array("counter:contended".utf8)) }
             }
         }
     }
