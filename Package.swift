@@ -62,6 +62,12 @@ let package = Package(
         // The HTTP layer's own request/response types and handler protocol, shared by every
         // handler `luat serve` mounts (Lua routes, the KV REST API).
         .target(name: "LuatHTTP"),
+        // Cloudflare's Workers KV REST API and the KV browser page, as LuatHTTP handlers
+        // `luat serve` mounts at /client/v4 and /_luat/kv (docs/kv-api.md).
+        .target(
+            name: "LuatKVAPI",
+            dependencies: ["KVCore", "LuatHTTP", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         // `luat serve`: file routes, request ctx, Lua state pool, HTTP on Hummingbird.
         .target(
             name: "LuatServer",
@@ -92,6 +98,7 @@ let package = Package(
         .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI", "KVCore", "KVSQLite"]),
         .testTarget(name: "LuatRoutingTests", dependencies: ["LuatRouting", "LuaRuntime", "KVCore"]),
         .testTarget(name: "LuatHTTPTests", dependencies: ["LuatHTTP"]),
+        .testTarget(name: "LuatKVAPITests", dependencies: ["LuatKVAPI", "LuatHTTP", "KVCore", "KVSQLite", "KVPostgres"]),
         .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore"]),
     ]
 )
