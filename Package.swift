@@ -16,8 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
@@ -59,30 +59,37 @@ let package = Package(
         // WASM engine. Imports no Foundation and compiles under Embedded Swift (see
         // scripts/check-embedded.sh).
         .target(name: "LuatRouting", dependencies: ["KVCore", "LuaRuntime"]),
-        // The HTTP layer's own request/response types and handler protocol, shared by every
-        // handler `luat serve` mounts (Lua routes, the KV REST API).
-        .target(name: "LuatHTTP"),
+        // The HTTP layer: its own request/response types and handler protocol, shared by every
+        // handler `luat serve` mounts (Lua routes, the KV REST API), and the HTTP/1.1 server
+        // that runs them (SwiftNIO's codec and one channel handler per connection).
+        .target(
+            name: "LuatHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ]
+        ),
         // Cloudflare's Workers KV REST API and the KV browser page, as LuatHTTP handlers
         // `luat serve` mounts at /client/v4 and /_luat/kv (docs/kv-api.md).
         .target(
             name: "LuatKVAPI",
             dependencies: ["KVCore", "LuatHTTP", .product(name: "NIOPosix", package: "swift-nio")]
         ),
-        // `luat serve`: file routes, request ctx, Lua state pool, HTTP on Hummingbird.
+        // `luat serve`: file routes, request ctx, Lua state pool, served by LuatHTTP's server.
         .target(
             name: "LuatServer",
             dependencies: [
                 "KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatRouting", "LuatHTTP",
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "LuatCLI",
-            dependencies: ["KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KVCore", "LuatProject", "LuaRuntime", "LuaHost", "LuatServer", "LuatKVAPI", "LuatHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "KVConformanceTests",
@@ -99,6 +106,6 @@ let package = Package(
         .testTarget(name: "LuatRoutingTests", dependencies: ["LuatRouting", "LuaRuntime", "KVCore"]),
         .testTarget(name: "LuatHTTPTests", dependencies: ["LuatHTTP"]),
         .testTarget(name: "LuatKVAPITests", dependencies: ["LuatKVAPI", "LuatHTTP", "KVCore", "KVSQLite", "KVPostgres"]),
-        .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore"]),
+        .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore", "LuatHTTP", "LuatProject"]),
     ]
 )

@@ -11,6 +11,7 @@ let package = Package(
         .package(name: "luat-swift", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         // Targets 1–4 and 6 against raw sqlite3 baselines measured in the same run.
@@ -29,6 +30,15 @@ let package = Package(
         ),
         // Target 7's baseline: a Hummingbird hello-world, timed from launch to first answer.
         .executableTarget(name: "HelloHummingbird", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+        // The floor of the HTTP comparison (issue 15): SwiftNIO's HTTP/1.1 codec and one handler.
+        .executableTarget(
+            name: "HelloNIO",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The raw sqlite3 C API for the baselines (Debian's libsqlite3-dev).
         .systemLibrary(name: "CSQLiteBench", path: "Sources/CSQLiteBench", pkgConfig: "sqlite3"),
     ]

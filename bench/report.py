@@ -99,10 +99,16 @@ for backend, target in (("sqlite", 0.5), ("memory", 0.8)):
     else:
         lines.append(f"{key} ratio=n/a (not measured: {http.get('reason', 'no http.json') if http else 'no http.json'})")
 
-if http and "hello" in http:
-    h = http["hello"]
-    lines.append(f"  (reference: Hummingbird hello-world {h['rps']:.0f} req/s, p99 {h['p99_ms']:.2f} ms, "
-                 f"server cpu/req {h['cpu_us']:.1f} us)")
+if http and "http_memory_vs_nio" in http:
+    h = http["http_memory_vs_nio"]
+    lines.append(f"http_memory_vs_nio ratio={h['ratio']:.2f} {'PASS' if h['ratio'] >= 0.8 else 'MISS'} (target >= 0.8; "
+                 f"luat serve --memory / SwiftNIO hello-world)  [rounds: {' '.join(f'{x:.2f}' for x in h['rounds'])}]")
+for key, label in (("http_nio_hello", "SwiftNIO hello-world"), ("http_hello", "Hummingbird hello-world")):
+    if http and key in http:
+        h = http[key]
+        lines.append(f"{key} ratio={h['ratio']:.2f} (reference, no target: {label} {h['ours_rps']:.0f} req/s / nginx "
+                     f"{h['nginx_rps']:.0f} req/s)  [p99 {h['ours_p99_ms']:.2f} ms; server cpu/req {h['ours_cpu_us']:.1f} us; "
+                     f"rounds: {' '.join(f'{x:.2f}' for x in h['rounds'])}]")
 
 memory = load("memory.json")
 if memory:

@@ -13,8 +13,10 @@
 #   LUAT_BENCH_LOAD_SECONDS=60   mixed load before reading rss_mb (shortened to fit the bound)
 #   LUAT_BENCH_DEADLINE=870      seconds the whole run may take
 #   LUAT_BENCH_OUT=DIR           where results go (default .build-bench/results/TIMESTAMP)
-#   LUAT_BENCH_ONLY=http         only the HTTP comparison (target 5): builds luat and the
-#                                Hummingbird hello-world, prints the http_* lines (~2 min warm)
+#   LUAT_BENCH_ONLY=http         only the HTTP comparison (target 5, issue 15): builds luat and
+#                                the two hello-worlds, prints the http_* lines (~3 min warm)
+#   LUAT_BENCH_ONLY=hello        only nginx against the Hummingbird and SwiftNIO hello-worlds
+#                                (http_hello, http_nio_hello; no luat build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,7 +26,7 @@ left() { echo $((deadline - $(date +%s))); }
 
 rounds=${LUAT_BENCH_ROUNDS:-3}
 only=${LUAT_BENCH_ONLY:-}
-case "$only" in ""|http) ;; *) echo "LUAT_BENCH_ONLY: unknown part '$only' (known: http)"; exit 2 ;; esac
+case "$only" in ""|http|hello) ;; *) echo "LUAT_BENCH_ONLY: unknown part '$only' (known: http, hello)"; exit 2 ;; esac
 http_seconds=${LUAT_BENCH_HTTP_SECONDS:-8}
 load_seconds=${LUAT_BENCH_LOAD_SECONDS:-60}
 export LUAT_BENCH_SECONDS=${LUAT_BENCH_SECONDS:-1}
@@ -49,19 +51,22 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >>"$log" 2>&1
 fi
 
-# --- build (one build folder: the benchmarks, luat and the Hummingbird hello-world) -----
+# --- build (one build folder: the benchmarks, luat and the two hello-worlds) -------------
 echo "Building (release)..."
-(cd Benchmarks && { [ "$only" = http ] || swift build -c release --product KVBenchmarks >>"$log" 2>&1; } \
+(cd Benchmarks && { [ -n "$only" ] || swift build -c release --product KVBenchmarks >>"$log" 2>&1; } \
     && swift build -c release --product HelloHummingbird >>"$log" 2>&1 \
-    && swift build -c release --product luat >>"$log" 2>&1) || { tail -30 "$log"; exit 1; }
+    && swift build -c release --product HelloNIO >>"$log" 2>&1 \
+    && { [ "$only" = hello ] || swift build -c release --product luat >>"$log" 2>&1; }) || { tail -30 "$log"; exit 1; }
 bin=$(cd Benchmarks && swift build -c release --show-bin-path)
 echo "  built in $(($(date +%s) - start)) s"
 
-if [ "$only" = http ]; then
-    echo "HTTP: luat serve (SQLite, memory) vs nginx + lua shared dict, wrk -t2 -c64, ${http_seconds} s x 3 rounds..."
-    python3 bench/servers.py http "$out" "$bin/luat" "$http_seconds" 3 "$bin/HelloHummingbird"
+if [ -n "$only" ]; then
+    luat="$bin/luat"
+    [ "$only" = hello ] && luat=-
+    echo "HTTP: luat serve (SQLite, memory) and the hello-worlds vs nginx + lua shared dict, wrk -t2 -c64, ${http_seconds} s x 3 rounds..."
+    python3 bench/servers.py http "$out" "$luat" "$http_seconds" 3 "$bin/HelloHummingbird" "$bin/HelloNIO"
     echo
-    echo "== issue 7, HTTP only ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(($(date +%s) - start)) s) =="
+    echo "== issue 7/15, HTTP only ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(($(date +%s) - start)) s) =="
     python3 bench/report.py "$out" | grep -E '^(http_|  \(reference)' | tee "$out/summary.txt"
     exit 0
 fi
@@ -81,7 +86,7 @@ depth_db=$(ls "$LUAT_BENCH_DIR"/depth-*.db | head -1)
 
 # --- HTTP (target 5) -------------------------------------------------------------------------
 echo "HTTP: luat serve (SQLite, memory) vs nginx + lua shared dict, wrk -t2 -c64, ${http_seconds} s x 3 rounds..."
-python3 bench/servers.py http "$out" "$bin/luat" "$http_seconds" 3 "$bin/HelloHummingbird" || echo "  HTTP measurement failed (see above)"
+python3 bench/servers.py http "$out" "$bin/luat" "$http_seconds" 3 "$bin/HelloHummingbird" "$bin/HelloNIO" || echo "  HTTP measurement failed (see above)"
 
 # --- memory (target 6) -------------------------------------------------------------------
 budget=$(($(left) - 60))

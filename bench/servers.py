@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """HTTP, memory and start-up figures of issue 7 (targets 5-7), driven by bench/run.sh.
 
-  servers.py http    OUT LUAT HTTP_SECONDS ROUNDS
+  servers.py http    OUT LUAT HTTP_SECONDS ROUNDS [HELLO_HUMMINGBIRD [HELLO_NIO]]   (LUAT "-": hello-worlds only)
   servers.py memory  OUT LUAT DEPTH_DB LOAD_SECONDS
   servers.py startup OUT LUAT HELLO RUNS
 
@@ -195,9 +195,13 @@ def measure(server, port, path, seconds):
     return r
 
 
-def http(out, luat, seconds, rounds, hello=None):
+def http(out, luat, seconds, rounds, hello=None, nio_hello=None):
+    """nginx + Lua against luat serve (SQLite and memory backends) and, for reference, the two
+    hello-worlds (Hummingbird, and the SwiftNIO floor of issue 15), all interleaved. LUAT may be
+    "-" to measure only nginx and the hello-worlds."""
     work = tempfile.mkdtemp(prefix="luat-http-")
     servers = []
+    targets = []  # (name, server, port, path), measured in this order each round
     try:
         # nginx + lua shared dict
         nginx_dir = os.path.join(work, "nginx")
@@ -207,51 +211,54 @@ def http(out, luat, seconds, rounds, hello=None):
             f.write(NGINX_CONF.format(dir=nginx_dir, port=nginx_port))
         nginx = Server(["nginx", "-c", os.path.join(nginx_dir, "nginx.conf"), "-p", nginx_dir])
         servers.append(nginx)
+        targets.append(("nginx", nginx, nginx_port, "/kv"))
         # luat serve, SQLite and memory backends
-        app = os.path.join(work, "app")
-        project(app, "kv", ROUTE)
-        sqlite_port, memory_port = free_port(), free_port()
-        luat_sqlite = Server([luat, "serve", app, "--port", str(sqlite_port), "--production"])
-        servers.append(luat_sqlite)
-        luat_memory = Server([luat, "serve", app, "--port", str(memory_port), "--production", "--memory"])
-        servers.append(luat_memory)
-        for name, port in (("nginx", nginx_port), ("luat sqlite", sqlite_port), ("luat memory", memory_port)):
-            if not wait_ready(port, "/kv"):
-                raise RuntimeError(f"{name} did not answer GET /kv")
-        # For reference (no target): the HTTP stack alone, a Hummingbird hello-world.
-        hello_server = None
-        if hello:
-            hello_port = free_port()
-            hello_server = Server([hello, str(hello_port)])
-            servers.append(hello_server)
-            if not wait_ready(hello_port, "/"):
-                hello_server = None
+        if luat != "-":
+            app = os.path.join(work, "app")
+            project(app, "kv", ROUTE)
+            for name, extra in (("sqlite", []), ("memory", ["--memory"])):
+                port = free_port()
+                server = Server([luat, "serve", app, "--port", str(port), "--production"] + extra)
+                servers.append(server)
+                targets.append((name, server, port, "/kv"))
+        # For reference (no target): the HTTP stack alone.
+        for name, binary in (("hello", hello), ("nio_hello", nio_hello)):
+            if binary:
+                port = free_port()
+                server = Server([binary, str(port)])
+                servers.append(server)
+                targets.append((name, server, port, "/"))
+        for name, _, port, path in targets:
+            if not wait_ready(port, path):
+                raise RuntimeError(f"{name} did not answer GET {path}")
 
-        results = {"nginx": [], "sqlite": [], "memory": [], "hello": []}
-        for _ in range(rounds):  # interleaved, so drift of the machine's load hits all three
-            results["nginx"].append(measure(nginx, nginx_port, "/kv", seconds))
-            results["sqlite"].append(measure(luat_sqlite, sqlite_port, "/kv", seconds))
-            results["memory"].append(measure(luat_memory, memory_port, "/kv", seconds))
-            if hello_server:
-                results["hello"].append(measure(hello_server, hello_port, "/", seconds))
-            print(f"  http round: nginx {results['nginx'][-1]['rps']:.0f}/s, luat sqlite "
-                  f"{results['sqlite'][-1]['rps']:.0f}/s, luat memory {results['memory'][-1]['rps']:.0f}/s", flush=True)
+        results = {name: [] for name, _, _, _ in targets}
+        for _ in range(rounds):  # interleaved, so drift of the machine's load hits every server
+            for name, server, port, path in targets:
+                results[name].append(measure(server, port, path, seconds))
+            print("  http round: " + ", ".join(f"{name} {results[name][-1]['rps']:.0f}/s" for name, _, _, _ in targets),
+                  flush=True)
+
+        def med(key, rs):
+            return statistics.median(r[key] for r in rs)
 
         summary = {}
-        for backend in ("sqlite", "memory"):
-            ratios = [o["rps"] / n["rps"] for o, n in zip(results[backend], results["nginx"])]
-            med = lambda key, rs: statistics.median(r[key] for r in rs)
-            summary[f"http_{backend}"] = {
+        for name, _, _, _ in targets[1:]:
+            ratios = [o["rps"] / n["rps"] for o, n in zip(results[name], results["nginx"])]
+            key = f"http_{name}"
+            summary[key] = {
                 "ratio": statistics.median(ratios), "rounds": ratios,
-                "ours_rps": med("rps", results[backend]), "nginx_rps": med("rps", results["nginx"]),
-                "ours_p99_ms": med("p99_ms", results[backend]), "nginx_p99_ms": med("p99_ms", results["nginx"]),
-                "ours_cpu_us": med("cpu_us", results[backend]), "nginx_cpu_us": med("cpu_us", results["nginx"]),
-                "ours_non2xx": sum(r["non2xx"] for r in results[backend]),
+                "ours_rps": med("rps", results[name]), "nginx_rps": med("rps", results["nginx"]),
+                "ours_p99_ms": med("p99_ms", results[name]), "nginx_p99_ms": med("p99_ms", results["nginx"]),
+                "ours_cpu_us": med("cpu_us", results[name]), "nginx_cpu_us": med("cpu_us", results["nginx"]),
+                "ours_non2xx": sum(r["non2xx"] for r in results[name]),
             }
-        if results["hello"]:
-            summary["hello"] = {"rps": statistics.median(r["rps"] for r in results["hello"]),
-                                "cpu_us": statistics.median(r["cpu_us"] for r in results["hello"]),
-                                "p99_ms": statistics.median(r["p99_ms"] for r in results["hello"])}
+        if "hello" in results:  # the old reference line
+            summary["hello"] = {"rps": med("rps", results["hello"]), "cpu_us": med("cpu_us", results["hello"]),
+                                "p99_ms": med("p99_ms", results["hello"])}
+        if "memory" in results and "nio_hello" in results:  # issue 15: luat serve against the NIO floor
+            ratios = [m["rps"] / h["rps"] for m, h in zip(results["memory"], results["nio_hello"])]
+            summary["http_memory_vs_nio"] = {"ratio": statistics.median(ratios), "rounds": ratios}
         summary["raw"] = results
         with open(os.path.join(out, "http.json"), "w") as f:
             json.dump(summary, f, indent=1)
@@ -325,7 +332,8 @@ if __name__ == "__main__":
     kind, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
     if kind == "http":
-        http(out, sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6] if len(sys.argv) > 6 else None)
+        http(out, sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6] if len(sys.argv) > 6 else None,
+             sys.argv[7] if len(sys.argv) > 7 else None)
     elif kind == "memory":
         memory(out, sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif kind == "startup":

@@ -31,6 +31,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body in bytes (26 MiB by default); larger ones get 413.")
     var maxBodySize: Int = 26 * 1024 * 1024
 
+    @Option(name: .long, help: ArgumentHelp("Most request-body bytes held at once across all connections (default: [serve] max_inflight_body_bytes, else 256 MiB); bodies beyond it get 503 with Retry-After.", valueName: "bytes"))
+    var maxInflightBody: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Close connections idle for this many seconds (default 60).", valueName: "seconds"))
+    var idleTimeout: Double = 60
+
+    @Flag(inversion: .prefixedNo, help: "Write a line per request to standard output (default: [dev] access_log, else on in development and off with --production).")
+    var accessLog: Bool?
+
     @Flag(name: .long, help: "Production mode: Lua errors answer a generic 500 without the message or file:line.")
     var production = false
 
@@ -43,6 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if maxBodySize < 0 { throw ValidationError("--max-body-size cannot be negative") }
+        if let maxInflightBody, maxInflightBody < 0 { throw ValidationError("--max-inflight-body cannot be negative") }
+        if !(idleTimeout > 0 && idleTimeout <= 86_400) { throw ValidationError("--idle-timeout must be more than 0 and at most 86400 seconds") }
     }
 
     func run() async throws {
@@ -60,6 +71,9 @@ struct ServeCommand: AsyncParsableCommand {
         options.production = production
         options.watch = watch
         options.maxBodySize = maxBodySize
+        options.maxInflightBodyBytes = maxInflightBody ?? project.config.maxInflightBodyBytes
+        options.accessLog = accessLog ?? project.config.accessLog ?? !production
+        options.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         let hooks = LuaRouteEngine.hooksFile(routesPath: project.routesPath)
         options.watchedFolders = [project.routesPath, project.libPath, hooks]
 

@@ -7,6 +7,12 @@ public struct LuatConfig: Equatable, Sendable {
     public var host = "127.0.0.1"
     /// `[dev] port`: the port `luat serve` listens on.
     public var port = 3000
+    /// `[dev] access_log`: whether `luat serve` writes a line per request to standard output;
+    /// nil means the default (on in development, off with `--production`).
+    public var accessLog: Bool? = nil
+    /// `[serve] max_inflight_body_bytes`: the most request-body bytes `luat serve` holds at
+    /// once across all connections; bodies beyond it get 503 with Retry-After.
+    public var maxInflightBodyBytes = 256 * 1024 * 1024
     /// `[routing] routes_dir`, relative to the project root.
     public var routesDir = "src/routes"
     /// `[routing] lib_dir`, relative to the project root: where `require` looks first.
@@ -42,6 +48,18 @@ public struct LuatConfig: Equatable, Sendable {
                     throw LuatProjectError("\(file): [dev] port must be an integer from 1 to 65535")
                 }
                 self.port = port
+            }
+            if let v = dev["access_log"] {
+                guard let on = v.bool else { throw LuatProjectError("\(file): [dev] access_log must be true or false") }
+                accessLog = on
+            }
+        }
+        if let serve = try Self.section(table, "serve", file) {
+            if let v = serve["max_inflight_body_bytes"] {
+                guard let bytes = v.int, bytes >= 0 else {
+                    throw LuatProjectError("\(file): [serve] max_inflight_body_bytes must be a non-negative integer (bytes)")
+                }
+                maxInflightBodyBytes = bytes
             }
         }
         if let routing = try Self.section(table, "routing", file) {

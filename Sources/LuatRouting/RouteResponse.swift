@@ -1,7 +1,7 @@
 import KVCore
 
 /// A response before it becomes HTTP: status, headers in order, body bytes. `luat serve`
-/// writes it with Hummingbird; the WASM engine hands it to JavaScript. For HEAD the
+/// writes it with LuatHTTP's server; the WASM engine hands it to JavaScript. For HEAD the
 /// dispatcher still computes the GET body (its length is the Content-Length): the host
 /// sends no body.
 public struct RouteResponse: Sendable, Equatable {

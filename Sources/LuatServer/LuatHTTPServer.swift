@@ -3,11 +3,12 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Hummingbird
 import KVCore
+import LuatHTTP
 import LuatRouting
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// How `luat serve` runs.
@@ -20,6 +21,15 @@ public struct ServerOptions: Sendable {
     public var watch = false
     /// Largest request body accepted; larger ones get 413.
     public var maxBodySize = 26 * 1024 * 1024
+    /// Largest total of request bodies held at once (being read or being handled); a body
+    /// beyond it gets 503 with Retry-After.
+    public var maxInflightBodyBytes = 256 * 1024 * 1024
+    /// Write one line per request (`GET /path 200 1.23ms`) to standard output.
+    public var accessLog = true
+    /// Idle connections are closed after this long.
+    public var idleTimeout: Duration = .seconds(60)
+    /// At shutdown, how long requests in flight may take.
+    public var shutdownGrace: Duration = .seconds(10)
     /// Number of Lua states (and worker threads).
     public var workers: Int
     /// Folders `--watch` looks at.
@@ -32,227 +42,116 @@ public struct ServerOptions: Sendable {
     }
 }
 
-/// `luat serve`: Hummingbird receives requests on its event loops; each request is matched
-/// against the routes found at start-up and run on a borrowed Lua state on a worker thread.
+/// `luat serve`: the `HTTPServer` of LuatHTTP (SwiftNIO) receives requests on its event loops;
+/// `mounts` are served first by path prefix, everything else by the Lua routes, each request
+/// run on a Lua state of a worker thread (`LuaRoutesHandler`).
 public final class LuatHTTPServer: Sendable {
     public let options: ServerOptions
-    private let routesRoot: String
-    private let pool: StatePool<any RouteScriptEngine>
-    private let routes: Mutex<(table: RouteTable, signature: FileTreeSignature?)>
+    private let routes: LuaRoutesHandler
+    private let mounts: [(prefix: String, handler: any HTTPHandler)]
     private let output: OutputLines
 
     /// - Parameters:
     ///   - routesRoot: the routes folder (found again under `--watch`).
+    ///   - mounts: handlers served before the Lua routes, by path prefix (see `PrefixRouter`).
     ///   - makeEngine: makes one Lua state; called on a worker thread, once per state
     ///     (and again after a `--watch` reload).
-    public init(routesRoot: String, options: ServerOptions, makeEngine: @escaping @Sendable () throws -> any RouteScriptEngine) throws(RouteError) {
+    public init(routesRoot: String, options: ServerOptions, mounts: [(prefix: String, handler: any HTTPHandler)] = [],
+                makeEngine: @escaping @Sendable () throws -> any RouteScriptEngine) throws(RouteError) {
         self.options = options
-        self.routesRoot = routesRoot
-        let table = try RouteTable.discover(root: routesRoot)
-        let signature = options.watch ? FileTreeSignature(folders: options.watchedFolders) : nil
-        self.routes = Mutex((table, signature))
-        self.pool = StatePool(size: max(1, options.workers), make: makeEngine)
-        self.output = OutputLines()
+        self.mounts = mounts
+        let output = OutputLines()
+        self.output = output
+        self.routes = try LuaRoutesHandler(routesRoot: routesRoot, options: options, output: output, makeEngine: makeEngine)
     }
 
-    public var routeTable: RouteTable { routes.withLock { $0.table } }
+    public var routeTable: RouteTable { routes.routeTable }
 
-    /// Serves until SIGINT or SIGTERM; requests in flight finish, then the Lua states close.
+    /// Serves until SIGINT or SIGTERM; then stops accepting, lets requests in flight finish
+    /// (at most `shutdownGrace`), and closes the Lua states (and with them the store).
     /// `onRunning` gets the port actually bound (useful with port 0).
     public func run(onRunning: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         var logger = Logger(label: "luat")
         logger.logLevel = .warning
-        let responder = Responder(server: self)
-        let options = self.options
-        let output = self.output
-        let app = Application(
-            responder: responder,
-            // Idle keep-alive connections (and HTTP/1.0 clients, which Hummingbird keeps open)
-            // are closed after a minute.
-            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
-            configuration: .init(address: .hostname(options.host, port: options.port)),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? options.port
-                let mode = options.production ? "production" : "development"
-                let watching = options.watch ? ", watching for changes" : ""
-                output.out("Luat server running at http://\(Self.urlHost(options.host)):\(port)/ (\(mode), \(options.workers) Lua state\(options.workers == 1 ? "" : "s")\(watching))")
-                onRunning(port)
-            },
-            logger: logger
-        )
+        let service = Serving(server: self, onRunning: onRunning)
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
-            try await app.runService()
+            try await group.run()
         } catch {
-            try? await pool.shutdown()
+            try? await routes.pool.shutdown()
             throw error
         }
-        try await pool.shutdown()
+        try await routes.pool.shutdown()
         output.out("Luat server stopped")
     }
 
-    static func urlHost(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
-
-    // MARK: One request
-
-    struct Responder: HTTPResponder {
-        typealias Context = BasicRequestContext
+    /// The server as a service of ServiceLifecycle, which turns SIGINT/SIGTERM into a graceful shutdown.
+    private struct Serving: Service {
         let server: LuatHTTPServer
+        let onRunning: @Sendable (Int) -> Void
 
-        func respond(to request: Request, context: Context) async throws -> Response {
-            // The access log line is neither timed nor formatted when standard output is /dev/null.
-            guard server.output.outputDiscarded == false else {
-                return Self.response(await server.handle(request), head: request.method == .head)
+        func run() async throws {
+            let options = server.options
+            var configuration = HTTPServerConfiguration(host: options.host, port: options.port, eventLoops: System.coreCount)
+            configuration.maxBodySize = options.maxBodySize
+            configuration.maxInflightBodyBytes = options.maxInflightBodyBytes
+            configuration.idleTimeout = options.idleTimeout
+            configuration.shutdownGrace = options.shutdownGrace
+            var handler: any HTTPHandler = server.mounts.isEmpty ? server.routes : PrefixRouter(mounts: server.mounts, fallback: server.routes)
+            if options.accessLog { handler = AccessLog(handler, output: server.output) }
+            let http = HTTPServer(configuration: configuration, handler: handler)
+            let port: Int
+            do {
+                port = try await http.start()
+            } catch {
+                await http.shutdown()
+                throw error
             }
-            let start = ContinuousClock.now
-            let result = await server.handle(request)
-            let elapsed = ContinuousClock.now - start
-            let path = (request.head.path ?? "/").split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "/"
-            server.output.out("\(request.method.rawValue) \(path) \(result.status) \(Self.milliseconds(elapsed))")
-            return Self.response(result, head: request.method == .head)
-        }
-
-        static func milliseconds(_ duration: Duration) -> String {
-            let (seconds, attoseconds) = duration.components
-            let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-            return "\(micros / 1000).\(String(micros % 1000 / 10 + 100).dropFirst())ms"
-        }
-
-        /// For HEAD the Content-Length is the GET body's, and no body is sent.
-        static func response(_ result: RouteResponse, head: Bool = false) -> Response {
-            var fields = HTTPFields()
-            for header in result.headers {
-                guard let name = HTTPFields.Element.Name(header.name) else { continue }
-                fields.append(HTTPFields.Element(name: name, value: header.value))
-            }
-            var buffer = ByteBuffer()
-            if !head { buffer.writeBytes(result.body) }
-            fields[.contentLength] = String(result.body.count)
-            return Response(status: .init(code: result.status), headers: fields, body: .init(byteBuffer: buffer))
+            let mode = options.production ? "production" : "development"
+            let watching = options.watch ? ", watching for changes" : ""
+            server.output.out("Luat server running at http://\(LuatHTTPServer.urlHost(options.host)):\(port)/ (\(mode), \(options.workers) Lua state\(options.workers == 1 ? "" : "s")\(watching))")
+            onRunning(port)
+            try? await gracefulShutdown()
+            await http.shutdown()
         }
     }
 
-    func handle(_ request: Request) async -> RouteResponse {
-        let target = request.head.path ?? "/"
-        let path: RequestPath
-        do {
-            path = try RequestPath(target: target)
-        } catch {
-            return .error(400, "Bad Request", detail: "invalid path")
-        }
-        if options.watch {
-            if let problem = await reloadIfChanged() { return .error(500, "Internal Server Error", detail: options.production ? nil : problem) }
-        }
-        guard let (route, params) = routeTable.match(path.segments) else {
-            return .error(404, "Not Found")
-        }
-        let rawBody: [UInt8]
-        switch await readBody(request) {
-        case .success(let bytes): rawBody = bytes
-        case .failure(.tooLarge): return .error(413, "Payload Too Large", headers: [("Connection", "close")])
-        case .failure(.unreadable): return .error(400, "Bad Request", detail: "the request body could not be read")
-        }
+    static func urlHost(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
+}
 
-        let query = ParsedQuery(path.query)
-        var ctx = RequestContext(
-            method: request.method.rawValue,
-            url: "http://\(request.head.authority ?? "\(Self.urlHost(options.host)):\(options.port)")\(target)",
-            path: path.raw,
-            params: params,
-            query: query.fields,
-            headers: Self.headers(request.headers),
-            rawBody: rawBody,
-            action: query.action
-        )
-        ctx.parseBody()
+/// The access log: one line per request to standard output, `GET /path 200 1.23ms`, timed
+/// from the request's arrival at the handler to its answer.
+struct AccessLog: HTTPHandler {
+    let wrapped: any HTTPHandler
+    let output: OutputLines
+
+    init(_ wrapped: any HTTPHandler, output: OutputLines) {
+        self.wrapped = wrapped
+        self.output = output
+    }
+
+    func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let start = ContinuousClock.now
         let output = self.output
-        let dispatcher = RouteDispatcher(production: options.production) { error in
-            output.err("Lua error: \(error)")
-        }
-        let context = ctx
-        do {
-            return try await pool.withState { engine in dispatcher.respond(route: route, ctx: context, engine: engine) }
-        } catch let error as ScriptError {
-            // The state could not start (e.g. hooks.server.lua failed).
-            return dispatcher.failure(error)
-        } catch {
-            output.err("Lua state error: \(error)")
-            return .error(500, "Internal Server Error", detail: options.production ? nil : "\(error)")
+        let method = request.method
+        let path = request.path
+        wrapped.handle(request) { response in
+            let elapsed = ContinuousClock.now - start
+            output.out("\(method) \(path) \(response.status) \(Self.milliseconds(elapsed))")
+            respond(response)
         }
     }
 
-    enum BodyProblem: Error { case tooLarge, unreadable }
-
-    /// The body, read chunk by chunk and refused as soon as it passes the limit (the
-    /// declared Content-Length is checked before reading anything).
-    private func readBody(_ request: Request) async -> Result<[UInt8], BodyProblem> {
-        let limit = options.maxBodySize
-        if let declared = request.headers[.contentLength], let length = Int(declared), length > limit {
-            return .failure(.tooLarge)
-        }
-        var bytes: [UInt8] = []
-        do {
-            for try await chunk in request.body {
-                if bytes.count + chunk.readableBytes > limit { return .failure(.tooLarge) }
-                bytes.append(contentsOf: chunk.readableBytesView)
-            }
-        } catch {
-            return .failure(.unreadable)
-        }
-        return .success(bytes)
-    }
-
-    static func headers(_ fields: HTTPFields) -> [(name: String, value: String)] {
-        var out: [(name: String, value: String)] = []
-        var index: [String: Int] = [:]
-        for field in fields {
-            let name = field.name.canonicalName
-            if let i = index[name] {
-                out[i].value += (name == "cookie" ? "; " : ", ") + field.value
-            } else {
-                index[name] = out.count
-                out.append((name, field.value))
-            }
-        }
-        return out
-    }
-
-    /// Under `--watch`: when a file under the watched folders changed, find routes again and
-    /// make every Lua state start afresh (so changed route files and modules load again).
-    /// Returns a problem with the routes folder, if any.
-    private func reloadIfChanged() async -> String? {
-        let folders = options.watchedFolders
-        let root = routesRoot
-        do {
-            let current = try await pool.run { FileTreeSignature(folders: folders) }
-            let changed = routes.withLock { $0.signature != current }
-            guard changed else { return nil }
-            let table = try await pool.run { () throws(RouteError) -> RouteTable in try RouteTable.discover(root: root) }
-            routes.withLock { $0 = (table, current) }
-            pool.invalidate()
-            output.out("Reloaded: \(table.routes.count) route\(table.routes.count == 1 ? "" : "s")")
-            return nil
-        } catch {
-            return "\(error)"
-        }
+    static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        return "\(micros / 1000).\(String(micros % 1000 / 10 + 100).dropFirst())ms"
     }
 }
 
 /// Lines to standard output and standard error, whole and flushed (access log, startup line, errors).
 final class OutputLines: Sendable {
     private let lock = Mutex(())
-    /// Standard output is /dev/null (as under `luat serve > /dev/null`): lines to it can be skipped.
-    let outputDiscarded: Bool
-
-    init() {
-        outputDiscarded = Self.isDevNull(1)
-    }
-
-    static func isDevNull(_ fd: Int32) -> Bool {
-        var target = stat()
-        var null = stat()
-        guard fstat(fd, &target) == 0, stat("/dev/null", &null) == 0 else { return false }
-        return (target.st_mode & S_IFMT) == S_IFCHR && target.st_rdev == null.st_rdev
-    }
 
     func out(_ line: String) { write(line, to: 1) }
     func err(_ line: String) { write(line, to: 2) }

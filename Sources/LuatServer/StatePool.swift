@@ -71,6 +71,14 @@ public final class StatePool<State>: Sendable {
         }
     }
 
+    /// Queues `body` for the first free worker, without waiting: the worker calls it with a
+    /// function that returns its state (making it first when needed, which may throw). For
+    /// callers that must not block or suspend (the HTTP core's event loops). False, and `body`
+    /// never runs, once the pool is shutting down.
+    public func submit(_ body: @escaping @Sendable (() throws -> State) -> Void) -> Bool {
+        queue.push(.withState(body))
+    }
+
     /// Runs `body` on a worker thread without a state (file-system work, for instance).
     public func run<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<R, any Error>) in

@@ -27,14 +27,15 @@ final class ServerProcess: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug/luat").path
     }
 
-    private init(project: String, port: Int, arguments: [String]) throws {
+    private init(project: String, port: Int, arguments: [String], wrapper: [String]) throws {
         self.project = project
         self.port = port
         outputFile = NSTemporaryDirectory() + "luat-serve-\(UUID().uuidString).log"
         FileManager.default.createFile(atPath: outputFile, contents: nil)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", project, "--host", "127.0.0.1", "--port", String(port)] + arguments
+        let command = wrapper + [Self.binary, "serve", project, "--host", "127.0.0.1", "--port", String(port)] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         let handle = FileHandle(forWritingAtPath: outputFile)
         process.standardOutput = handle
         process.standardError = handle
@@ -42,11 +43,12 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts a server and waits until its port answers; retries with another port if the
-    /// one picked was taken in between.
-    static func start(project: String, arguments: [String] = []) throws -> ServerProcess {
+    /// one picked was taken in between. `wrapper` runs the server through another program
+    /// (`["/usr/bin/prlimit", "--nofile=64"]`), which must exec it (same process id).
+    static func start(project: String, arguments: [String] = [], wrapper: [String] = []) throws -> ServerProcess {
         var lastOutput = ""
         for _ in 0..<3 {
-            let server = try ServerProcess(project: project, port: try freePort(), arguments: arguments)
+            let server = try ServerProcess(project: project, port: try freePort(), arguments: arguments, wrapper: wrapper)
             if server.waitUntilListening() { return server }
             server.stop()
             lastOutput = server.output
@@ -55,8 +57,9 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Runs `body` with a started server and always stops it afterwards.
-    static func with<R>(project: String, arguments: [String] = [], _ body: (ServerProcess) async throws -> R) async throws -> R {
-        let server = try start(project: project, arguments: arguments)
+    static func with<R>(project: String, arguments: [String] = [], wrapper: [String] = [],
+                        _ body: (ServerProcess) async throws -> R) async throws -> R {
+        let server = try start(project: project, arguments: arguments, wrapper: wrapper)
         do {
             let result = try await body(server)
             server.stop()
@@ -92,6 +95,15 @@ final class ServerProcess: @unchecked Sendable {
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+    }
+
+    /// CPU time (user + system) the server process has used so far, from /proc.
+    var cpuSeconds: Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return .nan }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Everything the server wrote to stdout and stderr so far.
