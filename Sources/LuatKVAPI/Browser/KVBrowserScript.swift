@@ -259,10 +259,10 @@ extension KVBrowserAssets {
           status(`Save refused: ${error.message}`, true);
           return;
         }
-        status(`Saved ${key}`);
         $("editor").hidden = true;
         await loadKeys();
         await openKey(key);
+        status(`Saved ${key}`);
       });
 
       $("delete").addEventListener("click", () => {
@@ -279,9 +279,9 @@ extension KVBrowserAssets {
           status(`Delete refused: ${error.message}`, true);
           return;
         }
-        status(`Deleted ${key}`);
         $("value-panel").hidden = true;
         await loadKeys();
+        status(`Deleted ${key}`);
       });
 
       if (token()) signIn(token());
