@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from contextlib import ExitStack
 
 from websockets.sync.client import connect
 
@@ -35,7 +36,8 @@ class Browser:
         port = int(re.search(r":(\d+)/", endpoint).group(1))
         pages = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
         page = next(p for p in pages if p["type"] == "page")
-        self.ws = connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=10)
+        self.stack = ExitStack()
+        self.ws = self.stack.enter_context(connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=10))
         self.next_id = 0
         self.call("Page.enable")
         self.call("Runtime.enable")
@@ -89,10 +91,8 @@ class Browser:
             f.write(base64.b64decode(data))
 
     def close(self):
-        try:
-            self.ws.close()
-        except Exception:
-            pass
+        if hasattr(self, "stack"):
+            self.stack.close()
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
