@@ -13,6 +13,7 @@ import Testing
             secret_env = "LUAT_TEST_READER_SECRET_UNSET"
             access = "read"
             """)
+        try FileManager.default.createDirectory(atPath: scratch.path("src/routes"), withIntermediateDirectories: true)
         try scratch.write("src/routes/+server.lua", "function GET() return { status = 200 } end\n")
         var environment = ProcessInfo.processInfo.environment
         environment["LUAT_TEST_READER_SECRET_UNSET"] = nil
