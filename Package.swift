@@ -72,6 +72,12 @@ let package = Package(
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
             ]
         ),
+        // Cloudflare's Workers KV REST API and the KV browser page, as LuatHTTP handlers
+        // `luat serve` mounts at /client/v4 and /_luat/kv (docs/kv-api.md).
+        .target(
+            name: "LuatKVAPI",
+            dependencies: ["KVCore", "LuatHTTP", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         // `luat serve`: file routes, request ctx, Lua state pool, served by LuatHTTP's server.
         .target(
             name: "LuatServer",
@@ -87,7 +93,7 @@ let package = Package(
         .target(name: "HistoryChecker"),
         .executableTarget(
             name: "LuatCLI",
-            dependencies: ["KVCore", "KVSQLite", "LuatProject", "LuaRuntime", "LuaHost", "LuatRouting", "LuatServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KVCore", "KVSQLite", "LuatProject", "LuaRuntime", "LuaHost", "LuatRouting", "LuatServer", "LuatKVAPI", "LuatHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "KVConformanceTests",
@@ -108,6 +114,7 @@ let package = Package(
         // server on loopback; kills, contention, linearizability, generated bad input.
         // `LUAT_RELIABILITY_SCALE` multiplies its counts (CI: 1).
         .testTarget(name: "ReliabilityTests", dependencies: ["HistoryChecker", "LuatCLI", "CSQLite"]),
+        .testTarget(name: "LuatKVAPITests", dependencies: ["LuatKVAPI", "LuatHTTP", "KVCore", "KVSQLite", "KVPostgres"]),
         .testTarget(name: "LuatServerTests", dependencies: ["LuatServer", "LuatRouting", "LuatCLI", "KVCore", "LuatHTTP", "LuatProject", "HistoryChecker"]),
     ]
 )

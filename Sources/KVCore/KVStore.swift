@@ -32,11 +32,24 @@ public final class KVStore: @unchecked Sendable {
         return KVNamespace(store: self, name: bytes, id: try storage.namespaceID(for: bytes))
     }
 
-    /// Namespaces holding at least one live entry, with their live key counts.
+    /// Namespaces holding at least one live entry, with their live key counts. Internal
+    /// namespaces (see `internalNamespace`) are left out.
     public func namespaces() throws(KVError) -> [NamespaceSummary] {
         _ = try purgeExpired()
-        return try storage.namespaces()
+        return try storage.namespaces().filter { $0.name.first != Self.internalMark }
     }
+
+    /// A namespace for the store's own bookkeeping (the KV REST API's registry of namespaces
+    /// created empty): its name is the byte 0xFF followed by `name`. 0xFF never occurs in
+    /// UTF-8, so no user name (Lua, CLI, REST) can reach it, and `namespaces()` omits it.
+    /// Keys and values in it follow the usual rules.
+    public func internalNamespace(_ name: String) throws(KVError) -> KVNamespace {
+        let bytes = [Self.internalMark] + Array(name.utf8)
+        return KVNamespace(store: self, name: bytes, id: try storage.namespaceID(for: bytes))
+    }
+
+    /// The first byte of every internal namespace's name.
+    static let internalMark: UInt8 = 0xFF
 
     /// Removes every expired entry now; returns how many.
     @discardableResult

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KVCore
 import LuatProject
+import LuatKVAPI
 import LuatRouting
 import LuatServer
 
@@ -84,16 +85,26 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ServeFailure("cannot open the KV store: \(error)")
         }
+        let api = try KVAPISetup.settings(config: project.config, environment: ProcessInfo.processInfo.environment)
+        let mounts = KVAPISetup.mounts(store: kv, settings: api, threads: max(2, options.workers))
         let server: LuatHTTPServer
         do {
-            server = try LuatHTTPServer(routesRoot: project.routesPath, options: options) {
+            server = try LuatHTTPServer(routesRoot: project.routesPath, options: options, mounts: mounts) {
                 try LuaRouteEngine(project: project, store: kv, hooks: hooks)
             }
         } catch {
             throw ServeFailure("\(project.routesPath): \(error)")
         }
         do {
-            try await server.run()
+            let listenHost = options.host
+            try await server.run { port in
+                guard api.enabled else { return }
+                let host = listenHost.contains(":") ? "[\(listenHost)]" : listenHost
+                let origin = "http://\(host):\(port)"
+                let names = api.tokens.map(\.name).joined(separator: ", ")
+                let line = "KV REST API at \(origin)/client/v4 (tokens: \(names)); KV browser at \(origin)/_luat/kv/\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            }
         } catch {
             throw ServeFailure("cannot serve on \(options.host):\(options.port): \(error)")
         }

@@ -22,6 +22,11 @@ public struct LuatConfig: Equatable, Sendable {
     /// `[kv] postgres_url`: keep the KV store in this PostgreSQL database instead of
     /// `<data_dir>/kv.db` (see docs/postgres.md). `LUAT_KV_POSTGRES_URL` overrides it.
     public var postgresURL: String? = nil
+    /// `[kv_api] account_id`: the only account id the KV REST API accepts in its paths
+    /// (nil: any).
+    public var kvAPIAccountID: String? = nil
+    /// `[[kv_api.tokens]]`: the tokens that open the KV REST API (docs/kv-api.md).
+    public var kvAPITokens: [KVAPITokenConfig] = []
 
     public init() {}
 
@@ -65,6 +70,16 @@ public struct LuatConfig: Equatable, Sendable {
         if let kv = try Self.section(table, "kv", file) {
             if let v = try Self.string(kv, "postgres_url", "kv", file) { postgresURL = v.isEmpty ? nil : v }
         }
+        if let api = try Self.section(table, "kv_api", file) {
+            if let v = try Self.string(api, "account_id", "kv_api", file) { kvAPIAccountID = v.isEmpty ? nil : v }
+            if let value = api["tokens"] {
+                guard let list = value.array else { throw LuatProjectError("\(file): [kv_api] tokens must be an array of tables ([[kv_api.tokens]])") }
+                for (index, element) in list.enumerated() {
+                    guard let token = element.table else { throw LuatProjectError("\(file): [[kv_api.tokens]] entry \(index + 1) must be a table") }
+                    kvAPITokens.append(try KVAPITokenConfig(token, index: index, file: file))
+                }
+            }
+        }
     }
 
     private static func section(_ table: TOMLTable, _ name: String, _ file: String) throws(LuatProjectError) -> TOMLTable? {
@@ -77,6 +92,50 @@ public struct LuatConfig: Equatable, Sendable {
         guard let value = table[key] else { return nil }
         guard let text = value.string else { throw LuatProjectError("\(file): [\(section)] \(key) must be a string") }
         return text
+    }
+}
+
+/// One `[[kv_api.tokens]]` table. The secret itself is never in luat.toml: it is read from
+/// the environment variable `secret_env` when `luat serve` starts.
+public struct KVAPITokenConfig: Equatable, Sendable {
+    /// Shown in logs and errors instead of the secret.
+    public var name: String
+    /// The environment variable holding the secret.
+    public var secretEnv: String
+    /// `"read"` or `"write"`.
+    public var access: String
+    /// Namespace titles the token may touch; nil: all.
+    public var namespaces: [String]?
+
+    public init(name: String, secretEnv: String, access: String, namespaces: [String]? = nil) {
+        self.name = name
+        self.secretEnv = secretEnv
+        self.access = access
+        self.namespaces = namespaces
+    }
+
+    init(_ table: TOMLTable, index: Int, file: String) throws(LuatProjectError) {
+        let at = "\(file): [[kv_api.tokens]] entry \(index + 1)"
+        func text(_ key: String) throws(LuatProjectError) -> String {
+            guard let value = table[key] else { throw LuatProjectError("\(at): \(key) is missing") }
+            guard let string = value.string, !string.isEmpty else { throw LuatProjectError("\(at): \(key) must be a non-empty string") }
+            return string
+        }
+        name = try text("name")
+        secretEnv = try text("secret_env")
+        access = try text("access")
+        guard access == "read" || access == "write" else {
+            throw LuatProjectError("\(at): access must be \"read\" or \"write\" (got \"\(access)\")")
+        }
+        if let value = table["namespaces"] {
+            guard let list = value.array, let names = Optional(list.compactMap(\.string)), names.count == list.count else {
+                throw LuatProjectError("\(at): namespaces must be an array of namespace titles")
+            }
+            namespaces = names
+        }
+        for key in table.keys where !["name", "secret_env", "access", "namespaces"].contains(key) {
+            throw LuatProjectError("\(at): unknown key \(key) (expected name, secret_env, access, namespaces)")
+        }
     }
 }
 

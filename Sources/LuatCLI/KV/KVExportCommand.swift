@@ -62,7 +62,7 @@ struct KVExportCommand: ParsableCommand {
             for key in page.keys {
                 guard let entry = try ns.getWithMetadata(key.name) else { continue }
                 try sink.write(count == 0 ? "\n" : ",\n")
-                try sink.write(BulkEntry.json(key: key.name, entry: entry).serialized())
+                try sink.write(KVBulkEntry.json(key: key.name, entry: entry).serialized())
                 count += 1
             }
             progress.advance(by: page.keys.count)

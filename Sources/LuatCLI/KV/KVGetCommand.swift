@@ -36,12 +36,12 @@ struct KVGetCommand: ParsableCommand {
             }
             let out = ByteSink.standardOutput()
             if json {
-                try out.write(BulkEntry.json(key: key, entry: entry).serialized())
+                try out.write(KVBulkEntry.json(key: key, entry: entry).serialized())
                 try out.write("\n")
             } else if metadata {
                 let meta = JSONValue.object([
                     ("expiration", entry.expiration.map { .integer($0) } ?? .null),
-                    ("metadata", entry.metadata.map(BulkEntry.metadataJSON) ?? .null),
+                    ("metadata", entry.metadata.map(KVBulkEntry.metadataJSON) ?? .null),
                 ])
                 try out.write(meta.serialized())
                 try out.write("\n")

@@ -39,7 +39,7 @@ struct KVImportCommand: ParsableCommand {
             var expired = 0
             for (index, element) in entries.enumerated() {
                 do {
-                    switch try BulkEntry.decode(element, now: now) {
+                    switch try KVBulkEntry.decode(element, now: now) {
                     case let .put(key, value, options): batch.append((key, value, options))
                     case .alreadyExpired: expired += 1
                     }

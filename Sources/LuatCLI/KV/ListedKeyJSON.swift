@@ -6,7 +6,7 @@ extension ListedKey {
     var json: JSONValue {
         var members: [(key: String, value: JSONValue)] = [("name", .string(name))]
         if let expiration { members.append(("expiration", .integer(expiration))) }
-        if let metadata { members.append(("metadata", BulkEntry.metadataJSON(metadata))) }
+        if let metadata { members.append(("metadata", KVBulkEntry.metadataJSON(metadata))) }
         return .object(members)
     }
 }
