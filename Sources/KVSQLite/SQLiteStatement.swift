@@ -87,5 +87,7 @@ final class SQLiteStatement {
         return UnsafeRawBufferPointer(start: base, count: base == nil ? 0 : Int(sqlite3_column_bytes(handle, column)))
     }
 
+    func optionalBytes(_ column: Int32) -> [UInt8]? { isNull(column) ? nil : bytes(column) }
+
     func optionalView(_ column: Int32) -> UnsafeRawBufferPointer? { isNull(column) ? nil : view(column) }
 }
