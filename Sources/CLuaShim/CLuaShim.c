@@ -70,11 +70,15 @@ static void budget_hook(lua_State *L, lua_Debug *ar) {
     }
     b->exceeded = reason;
     if (lua_gethookcount(L) != 1) lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    // Inside a hook, level 0 is the Lua function that was running (luaL_error would name its caller).
+    luaL_where(L, 0);
     if (reason == LUAT_BUDGET_INTERRUPTED) {
-        luaL_error(L, "interrupted: the Lua state is shutting down");
+        lua_pushliteral(L, "interrupted: the Lua state is shutting down");
     } else {
-        luaL_error(L, "time limit exceeded: the code ran longer than %d ms", (int)b->budget_ms);
+        lua_pushfstring(L, "time limit exceeded: the code ran longer than %d ms", (int)b->budget_ms);
     }
+    lua_concat(L, 2);
+    lua_error(L);
 }
 
 lua_State *luat_newstate(size_t memory_limit, int time_hook) {
@@ -147,6 +151,23 @@ int luat_pcall(lua_State *L, int nargs, int nresults, int msgh) {
     int status = lua_pcall(L, nargs, nresults, msgh);
     b->enforcing = saved;
     return status;
+}
+
+// MARK: message handler
+
+int luat_msghandler(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL || lua_type(L, 1) != LUA_TSTRING) {
+        if (lua_type(L, 1) == LUA_TNUMBER) {
+            msg = lua_tostring(L, 1);
+        } else if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+            msg = lua_tostring(L, -1);
+        } else {
+            msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+        }
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
 }
 
 // MARK: Swift functions

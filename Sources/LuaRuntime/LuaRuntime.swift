@@ -66,9 +66,7 @@ public final class LuaRuntime: @unchecked Sendable {
         luat_pop(L, 1)
 
         // message handler
-        guard LuaStack.runInternal(L, messageHandlerSource, name: "[luat traceback]") else {
-            throw LuaError("cannot install the message handler: " + (LuaStack.string(L, -1) ?? "?"))
-        }
+        lua_pushcclosure(L, luat_msghandler, 0)
         lua_setfield(L, LuaStack.registry, messageHandlerKey)
 
         // environments of loaded files read missing names from the globals
@@ -193,7 +191,7 @@ public final class LuaRuntime: @unchecked Sendable {
         if status != LUA_OK {
             let text = LuaStack.string(L, -1) ?? "(error object is not a string)"
             lua_settop(L, handler - 1)
-            if let error = budgetError(status: status, exceeded: luat_budget_take_exceeded(L)) {
+            if let error = budgetError(status: status, exceeded: luat_budget_take_exceeded(L), text: text) {
                 // What the stopped code left is garbage now: give the memory back before the
                 // next call (an emergency collection inside the limit does not always free it).
                 if error.kind == .memoryLimit { luat_gc_collect(L) }
@@ -237,12 +235,21 @@ public final class LuaRuntime: @unchecked Sendable {
     }
 
     /// The error for a call a budget stopped, or nil when the code failed on its own.
-    private func budgetError(status: Int32, exceeded: Int32) -> LuaError? {
+    private func budgetError(status: Int32, exceeded: Int32, text: String) -> LuaError? {
         switch exceeded {
         case LUAT_BUDGET_TIME:
+            // The hook's own message says where the code was (`file:line: time limit ...`).
+            let raised = LuaError.fromTraceback(text)
+            if status == LUA_ERRRUN, raised.message.contains("time limit exceeded") {
+                return LuaError(raised.message, traceback: raised.traceback, kind: .timeLimit)
+            }
             let limit = limits.timeBudgetMilliseconds ?? 0
             return LuaError("time limit exceeded: the code ran longer than \(limit) ms", kind: .timeLimit)
         case LUAT_BUDGET_INTERRUPTED:
+            let raised = LuaError.fromTraceback(text)
+            if status == LUA_ERRRUN, raised.message.contains("interrupted: ") {
+                return LuaError(raised.message, traceback: raised.traceback, kind: .interrupted)
+            }
             return LuaError("interrupted: the Lua state is shutting down", kind: .interrupted)
         case LUAT_BUDGET_MEMORY where status == LUA_ERRMEM:
             let limit = limits.memoryLimitBytes ?? 0

@@ -71,7 +71,7 @@ public enum LuaRoutes {
         do throws(LuaError) {
             results = try environment.call(path: function, arguments: [ctx], through: invoker)
         } catch {
-            throw ScriptError(luaMessage: error.message)
+            throw ScriptError(error)
         }
         let first = results.first ?? .nil
         if case .nil = first { return .value(nil) }
@@ -164,7 +164,7 @@ public final class LuaRouteFiles: RouteEngine {
         do throws(LuaError) {
             environment = try make()
         } catch {
-            throw ScriptError(luaMessage: error.message)
+            throw ScriptError(error)
         }
         return (environment, LuaRoutes.exports(of: environment))
     }

@@ -44,14 +44,21 @@ public struct RouteDispatcher: Sendable {
         }
     }
 
-    /// The 500 answer to a Lua error: message and `file:line` in development, a generic
-    /// message in production. The error is logged either way.
+    /// The answer to a Lua error: 500, or 503 when the request ran out of time or the server
+    /// is stopping; message and `file:line` in development, a generic message in production.
+    /// The error is logged either way.
     public func failure(_ error: ScriptError) -> RouteResponse {
         logError(error)
-        if production { return .error(500, "Internal Server Error") }
-        var members: [(key: String, value: JSONValue)] = [("error", .string("Internal Server Error")), ("message", .string(error.message))]
+        let status: Int
+        let title: String
+        switch error.kind {
+        case .timeLimit, .interrupted: (status, title) = (503, "Service Unavailable")
+        case .error, .memoryLimit: (status, title) = (500, "Internal Server Error")
+        }
+        if production { return .error(status, title) }
+        var members: [(key: String, value: JSONValue)] = [("error", .string(title)), ("message", .string(error.message))]
         if let location = error.location { members.append(("location", .string(location))) }
-        return .json(.object(members), status: 500)
+        return .json(.object(members), status: status)
     }
 
     private func dispatch<Engine: RouteEngine>(files: RouteFiles, method: String, action: String?,

@@ -13,17 +13,34 @@ public final class LuaRouteEngine: RouteScriptEngine {
     /// A fresh Lua state for `project`. When the file `hooks` exists (by default
     /// `hooks.server.lua` next to the routes folder, i.e. `src/hooks.server.lua`) it runs
     /// first, in the shared globals: what it defines is visible to every route file.
-    public init(project: LuatProject, store: KVStore, hooks: String? = nil) throws(ScriptError) {
+    ///
+    /// `limits` (time budget per request, memory, library) come from `[serve]` in luat.toml;
+    /// the hooks file runs under the time budget too.
+    public init(project: LuatProject, store: KVStore, hooks: String? = nil, limits: LuaLimits = .unlimited) throws(ScriptError) {
         do {
-            runtime = try LuaRuntime(project: project, store: store)
+            runtime = try LuaRuntime(project: project, store: store, limits: limits)
             try LuaRoutes.install(in: runtime)
             let hooks = hooks ?? Self.hooksFile(routesPath: project.routesPath)
             if DiskFileSource().readFile(atPath: hooks) != nil {
                 try runtime.run(file: hooks)
             }
         } catch {
-            throw ScriptError(luaMessage: error.message)
+            throw ScriptError(error)
         }
+    }
+
+    public private(set) var needsReplacement = false
+
+    public func withRequestBudget<R>(_ body: () -> R) -> R {
+        runtime.withTimeBudget(body)
+    }
+
+    /// The limits of the server's Lua states from `[serve]` in luat.toml: `requestTimeout`
+    /// seconds per request and `memoryLimit` bytes per state (nil or 0: no limit).
+    public static func limits(requestTimeout: Double?, memoryLimit: Int?, fullLibrary: Bool) -> LuaLimits {
+        LuaLimits(timeBudgetMilliseconds: requestTimeout.flatMap { $0 > 0 ? max(1, Int(($0 * 1000).rounded())) : nil },
+                  memoryLimitBytes: memoryLimit.flatMap { $0 > 0 ? $0 : nil },
+                  library: fullLibrary ? .full : .safe)
     }
 
     /// `hooks.server.lua` in the folder holding the routes folder.
@@ -36,7 +53,12 @@ public final class LuaRouteEngine: RouteScriptEngine {
     }
 
     public func call(file: String, function: [String], ctx: RequestContext) throws(ScriptError) -> ScriptReturn {
-        try LuaRoutes.call(load(file).environment, function: function, ctx: Self.luaValue(ctx))
+        do throws(ScriptError) {
+            return try LuaRoutes.call(load(file).environment, function: function, ctx: Self.luaValue(ctx))
+        } catch {
+            if error.kind != .error { needsReplacement = true }
+            throw error
+        }
     }
 
     private func load(_ file: String) throws(ScriptError) -> (environment: LuaEnvironment, exports: RouteExports) {
@@ -45,7 +67,8 @@ public final class LuaRouteEngine: RouteScriptEngine {
         do {
             environment = try runtime.loadEnvironment(file: file)
         } catch {
-            throw ScriptError(luaMessage: error.message)
+            if error.kind != .script { needsReplacement = true }
+            throw ScriptError(error)
         }
         let exports = LuaRoutes.exports(of: environment)
         files[file] = (environment, exports)

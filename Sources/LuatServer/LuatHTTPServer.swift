@@ -51,7 +51,7 @@ public final class LuatHTTPServer: Sendable {
         let table = try RouteTable.discover(root: routesRoot)
         let signature = options.watch ? FileTreeSignature(folders: options.watchedFolders) : nil
         self.routes = Mutex((table, signature))
-        self.pool = StatePool(size: max(1, options.workers), make: makeEngine)
+        self.pool = StatePool(size: max(1, options.workers), make: makeEngine, retire: { $0.needsReplacement })
         self.output = OutputLines()
     }
 

@@ -53,6 +53,11 @@ void luat_interrupt(lua_State *L, int on);
 /// Bytes the state holds now, and its limit (0: none).
 size_t luat_memory_used(lua_State *L);
 size_t luat_memory_limit(lua_State *L);
+/// The message handler of every protected call from the host: the error value as text (a
+/// number, or what `__tostring` gives; other values are named by type), then Lua's stack
+/// traceback from the function that raised. Written in C so that it runs no Lua instruction:
+/// a budget that ran out cannot fail it.
+int luat_msghandler(lua_State *L);
 /// `lua_pcall`, with the state's memory limit enforced while it runs.
 int luat_pcall(lua_State *L, int nargs, int nresults, int msgh);
 
