@@ -150,7 +150,10 @@ enum KVBinding {
             default:
                 let seconds = try number(L, i, option: name)
                 do throws(KVError) {
-                    let value = try KVRules.seconds(fromNumber: seconds, option: name)
+                    // An integer keeps its exact value (and is shown as such in a refusal).
+                    let value = lua_isinteger(L, i) != 0
+                        ? try KVRules.seconds(fromInteger: luat_tointeger(L, i), option: name)
+                        : try KVRules.seconds(fromNumber: seconds, option: name)
                     if name == "expiration" { result.expiration = value } else { result.expirationTtl = value }
                 } catch {
                     throw LuaError(error.message)
