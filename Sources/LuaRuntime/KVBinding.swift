@@ -9,6 +9,8 @@ enum KVBinding {
 
     static func install(_ L: LuaStatePointer) {
         _ = luaL_newmetatable(L, namespaceMetatable)
+        lua_pushboolean(L, 0)
+        LuaStack.setField(L, -2, "__metatable") // shared by every namespace: not for scripts to change
         lua_createtable(L, 0, 5)
         for (name, fn) in [("get", kvGet), ("getWithMetadata", kvGetWithMetadata), ("put", kvPut),
                            ("delete", kvDelete), ("list", kvList)] as [(String, luat_SwiftFunction)] {

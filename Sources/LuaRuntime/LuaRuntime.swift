@@ -87,6 +87,7 @@ public final class LuaRuntime: @unchecked Sendable {
             }
             lua_setglobal(L, "print")
         }
+        if limits.library == .safe { try SafeLibrary.install(L) }
         lua_settop(L, 0)
     }
 

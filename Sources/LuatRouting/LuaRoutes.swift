@@ -11,7 +11,7 @@ public enum LuaRoutes {
     public static let invoker = "__luat_serve_call"
     static let invokerSource = """
         local lower, rawget, setmetatable, type = string.lower, rawget, setmetatable, type
-        local headers_mt = { __index = function(t, k)
+        local headers_mt = { __metatable = false, __index = function(t, k)
             if type(k) == "string" then return rawget(t, lower(k)) end
         end }
         \(invoker) = function(fn, ctx)
