@@ -67,6 +67,14 @@ public enum KVRules {
         return Int64(number)
     }
 
+    /// `seconds(fromNumber:option:)` for an integer: the same range, the integer shown as is.
+    public static func seconds(fromInteger number: Int64, option: String) throws(KVError) -> Int64 {
+        guard number > 0, number < 9_000_000_000_000_000 else {
+            throw KVError(.invalidExpiration, "\(option) must be a positive integer number of seconds (got \(number))")
+        }
+        return number
+    }
+
     /// The absolute expiration a put stores: `expirationTtl` wins over `expiration`.
     /// It must lie after `now`: an entry that would be born expired is refused.
     public static func resolveExpiration(expiration: Int64?, expirationTtl: Int64?, now: Int64) throws(KVError) -> Int64? {

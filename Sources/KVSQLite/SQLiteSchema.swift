@@ -121,6 +121,9 @@ enum SQLiteSchema {
     static func migrate(_ connection: SQLiteConnection, progress: MigrationProgress? = nil) throws(KVError) {
         try connection.transaction { () throws(KVError) in
             let version = try connection.integerPragma("user_version")
+            if version < 0 {
+                throw KVError.storage("\(connection.path) has schema version \(version), which no luat release writes (PRAGMA user_version is damaged; expected 0 to \(currentVersion))")
+            }
             if version > currentVersion {
                 throw KVError.storage(.schemaTooNew, "\(connection.path) has schema version \(version), newer than this luat understands (\(currentVersion)); upgrade luat")
             }

@@ -9,6 +9,8 @@ enum KVBinding {
 
     static func install(_ L: LuaStatePointer) {
         _ = luaL_newmetatable(L, namespaceMetatable)
+        lua_pushboolean(L, 0)
+        LuaStack.setField(L, -2, "__metatable") // shared by every namespace: not for scripts to change
         lua_createtable(L, 0, 6)
         for (name, fn) in [("get", kvGet), ("getWithMetadata", kvGetWithMetadata), ("put", kvPut),
                            ("delete", kvDelete), ("list", kvList), ("increment", kvIncrement)] as [(String, luat_SwiftFunction)] {
@@ -173,7 +175,10 @@ enum KVBinding {
             default:
                 let seconds = try number(L, i, option: name)
                 do throws(KVError) {
-                    let value = try KVRules.seconds(fromNumber: seconds, option: name)
+                    // An integer keeps its exact value (and is shown as such in a refusal).
+                    let value = lua_isinteger(L, i) != 0
+                        ? try KVRules.seconds(fromInteger: luat_tointeger(L, i), option: name)
+                        : try KVRules.seconds(fromNumber: seconds, option: name)
                     if name == "expiration" { result.expiration = value } else { result.expirationTtl = value }
                 } catch {
                     throw LuaError(error.message)

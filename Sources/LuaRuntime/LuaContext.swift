@@ -208,22 +208,5 @@ func luaWrite(_ L: LuaStatePointer?) -> Int32 {
     return 0
 }
 
-/// The message handler of every protected call: the message (any error value made text, as
-/// the `lua` command does) followed by Lua's stack traceback.
-let messageHandlerSource = """
-local traceback, type, tostring, getmetatable = debug.traceback, type, tostring, getmetatable
-return function(e)
-    if type(e) ~= "string" then
-        local mt = getmetatable(e)
-        if type(e) == "number" then
-            e = tostring(e)
-        elseif mt and mt.__tostring then
-            e = tostring(e)
-        else
-            e = "(error object is a " .. type(e) .. " value)"
-        end
-    end
-    return traceback(e, 2)
-end
-"""
+/// Registry key of the message handler of every protected call (`luat_msghandler`).
 let messageHandlerKey = "luat.msgh"

@@ -1,12 +1,26 @@
 /// A Lua error seen from Swift: a script that failed to compile or raised an error, or a
 /// value that could not cross between Swift and Lua.
 public struct LuaError: Error, Equatable, CustomStringConvertible {
+    /// Why the code stopped.
+    public enum Kind: Sendable, Equatable {
+        /// The code raised an error (or failed to compile, or a value could not cross).
+        case script
+        /// The call ran past its time budget (`LuaLimits.timeBudgetMilliseconds`).
+        case timeLimit
+        /// The state's memory limit refused an allocation (`LuaLimits.memoryLimitBytes`).
+        case memoryLimit
+        /// The host interrupted the state (`LuaRuntime.interrupt()`), e.g. at shutdown.
+        case interrupted
+    }
+
+    public let kind: Kind
     /// The error message, e.g. `src/routes/+page.server.lua:12: attempt to index a nil value`.
     public let message: String
     /// Lua's `stack traceback:` lines (file:line of each frame), when the error came from running code.
     public let traceback: String?
 
-    public init(_ message: String, traceback: String? = nil) {
+    public init(_ message: String, traceback: String? = nil, kind: Kind = .script) {
+        self.kind = kind
         self.message = message
         self.traceback = traceback
     }

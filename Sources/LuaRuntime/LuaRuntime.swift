@@ -8,11 +8,15 @@ import KVCore
 /// - `require`, resolving modules inside the project (see `ModuleResolver`), once per state.
 ///
 /// A runtime is not thread-safe: use it from one thread at a time (a server keeps a pool of
-/// runtimes, one per worker). Errors of Lua code come back as `LuaError` with a traceback.
+/// runtimes, one per worker); only `interrupt()` may be called from another thread. Errors of
+/// Lua code come back as `LuaError` with a traceback; a call stopped by `limits` comes back
+/// as a `LuaError` of kind `.timeLimit` or `.memoryLimit`, and the state stays usable.
 public final class LuaRuntime: @unchecked Sendable {
     /// The raw `lua_State *`, for code that needs the C API directly.
     public let state: LuaStatePointer
     let context: LuaContext
+    /// What code in this state may use (fixed at creation).
+    public let limits: LuaLimits
 
     /// The project root (absolute, normalised) that `require` stays inside.
     public var projectRoot: String { context.resolver.root }
@@ -27,10 +31,16 @@ public final class LuaRuntime: @unchecked Sendable {
     ///   - libDirectory: the lib folder (`[routing] lib_dir`), relative to the root or absolute.
     ///   - files: reads the Lua files (`require`, `run(file:)`, `loadEnvironment(file:)`).
     ///   - print: where `print` writes; nil keeps Lua's own `print` (process stdout).
+    ///   - limits: time and memory budgets and the standard library (default: none, full).
     public init(store: KVStore, projectRoot: String, libDirectory: String = "src/lib",
-                files: any LuaFileSource, print: (([UInt8]) -> Void)? = nil) throws(LuaError) {
-        guard let L = luaL_newstate() else { throw LuaError("cannot create a Lua state (out of memory)") }
+                files: any LuaFileSource, print: (([UInt8]) -> Void)? = nil,
+                limits: LuaLimits = .unlimited) throws(LuaError) {
+        let memoryLimit = limits.memoryLimitBytes.map { max($0, 1) } ?? 0
+        guard let L = luat_newstate(memoryLimit, limits.timeBudgetMilliseconds == nil ? 0 : 1) else {
+            throw LuaError("cannot create a Lua state (out of memory)")
+        }
         state = L
+        self.limits = limits
         context = LuaContext(store: store, resolver: ModuleResolver(root: projectRoot, libDirectory: libDirectory),
                              files: files, print: print)
         context.attach(to: L)
@@ -56,9 +66,7 @@ public final class LuaRuntime: @unchecked Sendable {
         luat_pop(L, 1)
 
         // message handler
-        guard LuaStack.runInternal(L, messageHandlerSource, name: "[luat traceback]") else {
-            throw LuaError("cannot install the message handler: " + (LuaStack.string(L, -1) ?? "?"))
-        }
+        lua_pushcclosure(L, luat_msghandler, 0)
         lua_setfield(L, LuaStack.registry, messageHandlerKey)
 
         // environments of loaded files read missing names from the globals
@@ -79,11 +87,12 @@ public final class LuaRuntime: @unchecked Sendable {
             }
             lua_setglobal(L, "print")
         }
+        if limits.library == .safe { try SafeLibrary.install(L) }
         lua_settop(L, 0)
     }
 
     deinit {
-        lua_close(state)
+        luat_close(state)
     }
 
     // MARK: running code
@@ -181,10 +190,19 @@ public final class LuaRuntime: @unchecked Sendable {
                 throw error
             }
         }
+        _ = luat_budget_take_exceeded(L)
+        let started = limits.timeBudgetMilliseconds.map { luat_budget_begin(L, Int64($0)) != 0 } ?? false
         let status = luat_pcall(L, Int32(arguments.count) + leadingArguments, LUA_MULTRET, handler)
+        if started { luat_budget_end(L) }
         if status != LUA_OK {
             let text = LuaStack.string(L, -1) ?? "(error object is not a string)"
             lua_settop(L, handler - 1)
+            if let error = budgetError(status: status, exceeded: luat_budget_take_exceeded(L), text: text) {
+                // What the stopped code left is garbage now: give the memory back before the
+                // next call (an emergency collection inside the limit does not always free it).
+                if error.kind == .memoryLimit { luat_gc_collect(L) }
+                throw error
+            }
             throw LuaError.fromTraceback(text)
         }
         var results: [LuaValue] = []
@@ -202,6 +220,59 @@ public final class LuaRuntime: @unchecked Sendable {
         lua_settop(L, handler - 1)
         return results
     }
+
+    // MARK: budgets
+
+    /// Runs `body` (which calls into this runtime, maybe several times) under one time budget
+    /// of `limits.timeBudgetMilliseconds`, as `luat serve` does for a whole request; calls
+    /// inside it share the budget instead of starting their own. Without a time limit, or
+    /// inside another budget, it only runs `body`.
+    public func withTimeBudget<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        let started = limits.timeBudgetMilliseconds.map { luat_budget_begin(state, Int64($0)) != 0 } ?? false
+        defer { if started { luat_budget_end(state) } }
+        return try body()
+    }
+
+    /// From any thread: the code running in this state (and every later call) stops with a
+    /// `LuaError` of kind `.interrupted` at its next hook. Used at shutdown so that a running
+    /// script cannot hold the server. Needs a time budget in `limits` (the hook comes with it).
+    public func interrupt() {
+        luat_interrupt(state, 1)
+    }
+
+    /// The error for a call a budget stopped, or nil when the code failed on its own.
+    private func budgetError(status: Int32, exceeded: Int32, text: String) -> LuaError? {
+        switch exceeded {
+        case LUAT_BUDGET_TIME:
+            // The hook's own message says where the code was (`file:line: time limit ...`).
+            let raised = LuaError.fromTraceback(text)
+            if status == LUA_ERRRUN, raised.message.contains("time limit exceeded") {
+                return LuaError(raised.message, traceback: raised.traceback, kind: .timeLimit)
+            }
+            let limit = limits.timeBudgetMilliseconds ?? 0
+            return LuaError("time limit exceeded: the code ran longer than \(limit) ms", kind: .timeLimit)
+        case LUAT_BUDGET_INTERRUPTED:
+            let raised = LuaError.fromTraceback(text)
+            if status == LUA_ERRRUN, raised.message.contains("interrupted: ") {
+                return LuaError(raised.message, traceback: raised.traceback, kind: .interrupted)
+            }
+            return LuaError("interrupted: the Lua state is shutting down", kind: .interrupted)
+        case LUAT_BUDGET_MEMORY where status == LUA_ERRMEM:
+            let limit = limits.memoryLimitBytes ?? 0
+            return LuaError("memory limit exceeded: a Lua state may hold at most \(Self.byteText(limit))", kind: .memoryLimit)
+        default:
+            return nil
+        }
+    }
+
+    /// `268435456 bytes (256 MiB)`.
+    static func byteText(_ bytes: Int) -> String {
+        let mib = bytes / (1024 * 1024)
+        return mib > 0 && mib * 1024 * 1024 == bytes ? "\(bytes) bytes (\(mib) MiB)" : "\(bytes) bytes"
+    }
+
+    /// Bytes the state holds now (what `limits.memoryLimitBytes` bounds).
+    public var memoryInUseBytes: Int { Int(luat_memory_used(state)) }
 
     // MARK: globals and memory
 

@@ -41,6 +41,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Flag(inversion: .prefixedNo, help: "Write a line per request to standard output (default: [dev] access_log, else on in development and off with --production).")
     var accessLog: Bool?
+    @Option(name: .long, help: "Seconds the Lua code of one request may run before it is stopped with 503; 0: no limit (default: [serve] request_timeout, else 5).")
+    var requestTimeout: Double?
+
+    @Option(name: .long, help: "Bytes one Lua state may hold, e.g. 268435456 or 256MB; 0: no limit (default: [serve] lua_memory_limit, else 256MB).")
+    var luaMemoryLimit: String?
 
     @Flag(name: .long, help: "Production mode: Lua errors answer a generic 500 without the message or file:line.")
     var production = false
@@ -56,6 +61,12 @@ struct ServeCommand: AsyncParsableCommand {
         if maxBodySize < 0 { throw ValidationError("--max-body-size cannot be negative") }
         if let maxInflightBody, maxInflightBody < 0 { throw ValidationError("--max-inflight-body cannot be negative") }
         if !(idleTimeout > 0 && idleTimeout <= 86_400) { throw ValidationError("--idle-timeout must be more than 0 and at most 86400 seconds") }
+        if let requestTimeout, !(requestTimeout >= 0 && requestTimeout <= 86_400) {
+            throw ValidationError("--request-timeout must be a number of seconds from 0 to 86400 (0: no limit)")
+        }
+        if let luaMemoryLimit, LuatConfig.byteCount(luaMemoryLimit) == nil {
+            throw ValidationError("--lua-memory-limit must be a number of bytes or a size such as 256MB (got \"\(luaMemoryLimit)\")")
+        }
     }
 
     func run() async throws {
@@ -79,6 +90,10 @@ struct ServeCommand: AsyncParsableCommand {
         let hooks = LuaRouteEngine.hooksFile(routesPath: project.routesPath)
         options.watchedFolders = [project.routesPath, project.libPath, hooks]
 
+        let limits = LuaRouteEngine.limits(
+            requestTimeout: requestTimeout ?? project.config.requestTimeout,
+            memoryLimit: luaMemoryLimit.flatMap(LuatConfig.byteCount) ?? project.config.luaMemoryLimit,
+            fullLibrary: project.config.fullLuaLibrary)
         let kv: KVStore
         do {
             kv = try project.openStore(store.location)
@@ -90,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server: LuatHTTPServer
         do {
             server = try LuatHTTPServer(routesRoot: project.routesPath, options: options, mounts: mounts) {
-                try LuaRouteEngine(project: project, store: kv, hooks: hooks)
+                try LuaRouteEngine(project: project, store: kv, hooks: hooks, limits: limits)
             }
         } catch {
             throw ServeFailure("\(project.routesPath): \(error)")

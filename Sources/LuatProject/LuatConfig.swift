@@ -27,6 +27,15 @@ public struct LuatConfig: Equatable, Sendable {
     public var kvAPIAccountID: String? = nil
     /// `[[kv_api.tokens]]`: the tokens that open the KV REST API (docs/kv-api.md).
     public var kvAPITokens: [KVAPITokenConfig] = []
+    /// `[serve] request_timeout`: seconds the Lua code of one request may run (a number;
+    /// 0: no limit). Past it the request answers 503 and the Lua state is replaced.
+    public var requestTimeout: Double = 5
+    /// `[serve] lua_memory_limit`: bytes one Lua state may hold (an integer, or a string with
+    /// a unit: `"256MB"`, `"1GB"`, units of 1024; 0: no limit). Past it the request fails.
+    public var luaMemoryLimit = 256 * 1024 * 1024
+    /// `[serve] lua_library`: `"safe"` (default) gives route code the safe standard library,
+    /// `"full"` every library as Lua ships it, for trusted scripts (docs/lua-runtime.md).
+    public var fullLuaLibrary = false
 
     public init() {}
 
@@ -54,14 +63,6 @@ public struct LuatConfig: Equatable, Sendable {
                 accessLog = on
             }
         }
-        if let serve = try Self.section(table, "serve", file) {
-            if let v = serve["max_inflight_body_bytes"] {
-                guard let bytes = v.int, bytes >= 0 else {
-                    throw LuatProjectError("\(file): [serve] max_inflight_body_bytes must be a non-negative integer (bytes)")
-                }
-                maxInflightBodyBytes = bytes
-            }
-        }
         if let routing = try Self.section(table, "routing", file) {
             if let v = try Self.string(routing, "routes_dir", "routing", file) { routesDir = v }
             if let v = try Self.string(routing, "lib_dir", "routing", file) { libDir = v }
@@ -80,6 +81,49 @@ public struct LuatConfig: Equatable, Sendable {
                 }
             }
         }
+        if let serve = try Self.section(table, "serve", file) {
+            if let v = serve["max_inflight_body_bytes"] {
+                guard let bytes = v.int, bytes >= 0 else {
+                    throw LuatProjectError("\(file): [serve] max_inflight_body_bytes must be a non-negative integer (bytes)")
+                }
+                maxInflightBodyBytes = bytes
+            }
+            if let v = serve["request_timeout"] {
+                guard let seconds = v.double ?? v.int.map(Double.init), seconds >= 0, seconds <= 86_400 else {
+                    throw LuatProjectError("\(file): [serve] request_timeout must be a number of seconds from 0 to 86400 (0: no limit)")
+                }
+                requestTimeout = seconds
+            }
+            if let v = serve["lua_memory_limit"] {
+                guard let bytes = v.int ?? v.string.flatMap(Self.byteCount), bytes >= 0 else {
+                    throw LuatProjectError("\(file): [serve] lua_memory_limit must be a number of bytes or a size such as \"256MB\" (0: no limit)")
+                }
+                luaMemoryLimit = bytes
+            }
+            if let v = try Self.string(serve, "lua_library", "serve", file) {
+                guard v == "safe" || v == "full" else {
+                    throw LuatProjectError("\(file): [serve] lua_library must be \"safe\" or \"full\" (got \"\(v)\")")
+                }
+                fullLuaLibrary = v == "full"
+            }
+        }
+    }
+
+    /// `"256MB"`, `"1 GB"`, `"512KiB"`, `"1048576"`: bytes (units of 1024), nil when malformed.
+    public static func byteCount(_ text: String) -> Int? {
+        let trimmed = text.filter { $0 != " " }.uppercased()
+        let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, let number = Int(digits) else { return nil }
+        let unit: Int
+        switch trimmed.dropFirst(digits.count) {
+        case "", "B": unit = 1
+        case "K", "KB", "KIB": unit = 1024
+        case "M", "MB", "MIB": unit = 1024 * 1024
+        case "G", "GB", "GIB": unit = 1024 * 1024 * 1024
+        default: return nil
+        }
+        let (bytes, overflow) = number.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : bytes
     }
 
     private static func section(_ table: TOMLTable, _ name: String, _ file: String) throws(LuatProjectError) -> TOMLTable? {

@@ -26,7 +26,7 @@ public final class LuaRouteEngine: RouteEngine {
                 try runtime.run(file: hooks)
             }
         } catch {
-            throw ScriptError(luaMessage: error.message)
+            throw ScriptError(error)
         }
     }
 
@@ -56,7 +56,23 @@ public final class LuaRouteEngine: RouteEngine {
     }
 
     public func call(file: String, function: [String], ctx: LuaValue) throws(ScriptError) -> ScriptReturn {
-        try Self.call(load(file).environment, function: function, ctx: ctx)
+        do throws(ScriptError) {
+            return try Self.call(load(file).environment, function: function, ctx: ctx)
+        } catch {
+            if error.kind != .error { needsReplacement = true }
+            throw error
+        }
+    }
+
+    /// True once a call hit a limit of the state (time, memory, interruption): the host
+    /// replaces the state before its next request, so nothing a stopped script left half done
+    /// is seen again.
+    public private(set) var needsReplacement = false
+
+    /// Runs `body` (one request: every call it makes into this engine) under one time budget
+    /// of the runtime's limits.
+    public func withRequestBudget<R>(_ body: () -> R) -> R {
+        runtime.withTimeBudget(body)
     }
 
     private func load(_ file: String) throws(ScriptError) -> (environment: LuaEnvironment, exports: RouteExports) {
@@ -77,7 +93,7 @@ public final class LuaRouteEngine: RouteEngine {
         do throws(LuaError) {
             environment = try make()
         } catch {
-            throw ScriptError(luaMessage: error.message)
+            throw ScriptError(error)
         }
         return (environment, exports(of: environment))
     }
@@ -89,7 +105,7 @@ public final class LuaRouteEngine: RouteEngine {
     public static let invoker = "__luat_serve_call"
     static let invokerSource = """
         local lower, rawget, setmetatable, type = string.lower, rawget, setmetatable, type
-        local headers_mt = { __index = function(t, k)
+        local headers_mt = { __metatable = false, __index = function(t, k)
             if type(k) == "string" then return rawget(t, lower(k)) end
         end }
         \(invoker) = function(fn, ctx)
@@ -144,7 +160,7 @@ public final class LuaRouteEngine: RouteEngine {
         do throws(LuaError) {
             results = try environment.call(path: function, arguments: [ctx], through: invoker)
         } catch {
-            throw ScriptError(luaMessage: error.message)
+            throw ScriptError(error)
         }
         let first = results.first ?? .nil
         if case .nil = first { return .value(nil) }

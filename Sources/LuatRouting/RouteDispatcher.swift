@@ -52,14 +52,21 @@ public struct RouteDispatcher: Sendable {
         respond(files: route.files, method: request.method, action: request.action, ctx: request.luaValue, engine: engine)
     }
 
-    /// The 500 answer to a Lua error: message and `file:line` in development, a generic
-    /// message in production. The error is logged either way.
+    /// The answer to a Lua error: 500, or 503 when the request ran out of time or the server
+    /// is stopping; message and `file:line` in development, a generic message in production.
+    /// The error is logged either way.
     public func failure(_ error: ScriptError) -> RouteResponse {
         logError(error)
-        if production { return .error(500, "Internal Server Error") }
-        var members: [(key: String, value: JSONValue)] = [("error", .string("Internal Server Error")), ("message", .string(error.message))]
+        let status: Int
+        let title: String
+        switch error.kind {
+        case .timeLimit, .interrupted: (status, title) = (503, "Service Unavailable")
+        case .error, .memoryLimit: (status, title) = (500, "Internal Server Error")
+        }
+        if production { return .error(status, title) }
+        var members: [(key: String, value: JSONValue)] = [("error", .string(title)), ("message", .string(error.message))]
         if let location = error.location { members.append(("location", .string(location))) }
-        return .json(.object(members), status: 500)
+        return .json(.object(members), status: status)
     }
 
     private func dispatch<Engine: RouteEngine>(files: RouteFiles, method: String, action: String?,
@@ -72,11 +79,11 @@ public struct RouteDispatcher: Sendable {
             let available = Self.endpointMethods.filter { exports.functions.contains($0) || ($0 == "HEAD" && exports.functions.contains("GET")) }
             allow += available
             if exports.functions.contains(method) {
-                return Self.endpointResponse(try engine.call(file: endpoint, function: [method], ctx: ctx))
+                return try Self.checkedEndpointResponse(try engine.call(file: endpoint, function: [method], ctx: ctx), file: endpoint)
             }
             if isHead && exports.functions.contains("GET") {
                 // The body is computed (its length is the Content-Length) but not sent.
-                return Self.endpointResponse(try engine.call(file: endpoint, function: ["GET"], ctx: ctx))
+                return try Self.checkedEndpointResponse(try engine.call(file: endpoint, function: ["GET"], ctx: ctx), file: endpoint)
             }
         }
 
@@ -94,10 +101,10 @@ public struct RouteDispatcher: Sendable {
                     case nil:
                         return .error(404, "No action named '" + name + "'")
                     case .function:
-                        return Self.pageResponse(try engine.call(file: page, function: ["actions", name], ctx: ctx))
+                        return try PageData(try engine.call(file: page, function: ["actions", name], ctx: ctx), file: page).response()
                     case .methods(let methods):
                         if methods.contains(method) {
-                            return Self.pageResponse(try engine.call(file: page, function: ["actions", name, method], ctx: ctx))
+                            return try PageData(try engine.call(file: page, function: ["actions", name, method], ctx: ctx), file: page).response()
                         }
                         let allowed = Self.actionMethods.filter { methods.contains($0) }
                         return .error(405, "Method Not Allowed", headers: [("Allow", (["GET", "HEAD"] + allowed).joined(separator: ", "))])
@@ -121,7 +128,7 @@ public struct RouteDispatcher: Sendable {
         files.append((page, exports.functions.contains("load")))
         for (file, hasLoad) in files where hasLoad {
             let result = try engine.call(file: file, function: ["load"], ctx: ctx)
-            let data = PageData(result)
+            let data = try PageData(result, file: file)
             if data.redirect != nil || data.failed { return data.response() }
             merged.merge(data)
         }
@@ -131,10 +138,21 @@ public struct RouteDispatcher: Sendable {
     // MARK: Reading what Lua returned
 
     /// A `+server.lua` result: `{ status, body, headers }` (or `redirect`); a string is a
-    /// text body; another table with none of those keys is a JSON body.
+    /// text body; another table with none of those keys is a JSON body. A result that breaks
+    /// the response rules (see `finalStatus`, `redirect` not a string) is a 500 naming the rule.
     public static func endpointResponse(_ result: ScriptReturn) -> RouteResponse {
+        do throws(ScriptError) {
+            return try checkedEndpointResponse(result, file: nil)
+        } catch {
+            return .error(500, "Internal Server Error", detail: error.message)
+        }
+    }
+
+    /// `endpointResponse`, with a broken rule thrown as a `ScriptError` located at `file`.
+    static func checkedEndpointResponse(_ result: ScriptReturn, file: String?) throws(ScriptError) -> RouteResponse {
         switch result {
         case .failure(let status, let data):
+            let status = try finalStatus(.integer(Int64(status)), file: file) ?? 200
             return data.map { bodyResponse($0, status: status, headers: []) } ?? RouteResponse(status: status)
         case .value(nil):
             return RouteResponse(status: 200)
@@ -147,38 +165,67 @@ public struct RouteDispatcher: Sendable {
                 return bodyResponse(value, status: 200, headers: [])
             }
             let headers = headerList(value["headers"])
-            if case .string(let location)? = value["redirect"] {
-                let status = statusCode(value["status"]).flatMap { (300...399).contains($0) ? $0 : nil } ?? 303
-                return RouteResponse(status: status, headers: [("Location", location)] + headers)
+            let status = try finalStatus(value["status"], file: file)
+            if let redirect = value["redirect"] {
+                guard case .string(let location) = redirect, !location.isEmpty else {
+                    throw ScriptError(message: "redirect must be a non-empty string (a URL), got \(typeName(redirect))", location: file)
+                }
+                let code = status.flatMap { (300...399).contains($0) ? $0 : nil } ?? 303
+                return RouteResponse(status: code, headers: [("Location", location)] + headers)
             }
-            let status = statusCode(value["status"]) ?? 200
+            let code = status ?? 200
             if let body = value["body"] {
-                return body == .null ? RouteResponse(status: status, headers: headers) : bodyResponse(body, status: status, headers: headers)
+                return body == .null ? RouteResponse(status: code, headers: headers) : bodyResponse(body, status: code, headers: headers)
             }
             // No `body` key: other keys (as `fail(400, { error = ... })` makes) are the JSON body.
             let rest = members.filter { !["status", "headers", "redirect"].contains($0.key) }
-            return rest.isEmpty ? RouteResponse(status: status, headers: headers) : .json(.object(rest), status: status, headers: headers)
+            return rest.isEmpty ? RouteResponse(status: code, headers: headers) : .json(.object(rest), status: code, headers: headers)
         }
     }
 
     /// A page `load` or action result: `redirect`, `status` and `headers` keys steer the
-    /// response; the other keys are the JSON body.
+    /// response; the other keys are the JSON body. A broken rule is a 500 naming it.
     public static func pageResponse(_ result: ScriptReturn) -> RouteResponse {
-        PageData(result).response()
+        do throws(ScriptError) {
+            return try PageData(result, file: nil).response()
+        } catch {
+            return .error(500, "Internal Server Error", detail: error.message)
+        }
+    }
+
+    /// The status a route sets, as `fail()` checks it: an integer (a float only when whole)
+    /// from 200 to 599 — 1xx statuses are not final responses. Nil when absent.
+    static func finalStatus(_ value: JSONValue?, file: String?) throws(ScriptError) -> Int? {
+        let shown: String
+        switch value {
+        case nil, .null?: return nil
+        case .integer(let n)?:
+            if (200...599).contains(n) { return Int(n) }
+            shown = String(n)
+        case .double(let d)?:
+            if d.rounded() == d && d >= 200 && d <= 599 { return Int(d) }
+            shown = JSONValue.formatDouble(d)
+        case .string(let text)?:
+            shown = "the string \"" + text + "\""
+        case let other?:
+            shown = "a " + typeName(other)
+        }
+        throw ScriptError(message: "status must be an integer HTTP status from 200 to 599 (1xx cannot end a response), got \(shown)", location: file)
+    }
+
+    static func typeName(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .integer, .double: return "number"
+        case .string: return "string"
+        case .array, .object: return "table"
+        }
     }
 
     static func bodyResponse(_ body: JSONValue, status: Int, headers: [(name: String, value: String)]) -> RouteResponse {
         if case .string(let text) = body { return .text(text, status: status, headers: headers) }
         return .json(body, status: status, headers: headers)
-    }
-
-    static func statusCode(_ value: JSONValue?) -> Int? {
-        switch value {
-        case .integer(let n)?: return (100...599).contains(n) ? Int(n) : nil
-        case .double(let d)? where d.rounded() == d && d >= 100 && d <= 599: return Int(d)
-        case .string(let s)?: return Int(s).flatMap { (100...599).contains($0) ? $0 : nil }
-        default: return nil
-        }
     }
 
     static func headerList(_ value: JSONValue?) -> [(name: String, value: String)] {
@@ -222,10 +269,10 @@ struct PageData {
 
     init() {}
 
-    init(_ result: ScriptReturn) {
+    init(_ result: ScriptReturn, file: String?) throws(ScriptError) {
         switch result {
         case .failure(let status, let data):
-            self.status = status
+            self.status = try RouteDispatcher.finalStatus(.integer(Int64(status)), file: file)
             failed = true
             if case .object(let m)? = data { members = m } else if let data, !RouteDispatcher.isEmptyTable(data) { members = [("data", data)] }
         case .value(nil):
@@ -237,9 +284,13 @@ struct PageData {
             }
             for member in m {
                 switch member.key {
-                case "status": status = RouteDispatcher.statusCode(member.value)
+                case "status": status = try RouteDispatcher.finalStatus(member.value, file: file)
                 case "headers": headers = RouteDispatcher.headerList(member.value)
-                case "redirect": if case .string(let s) = member.value { redirect = s } else { members.append(member) }
+                case "redirect":
+                    guard case .string(let s) = member.value, !s.isEmpty else {
+                        throw ScriptError(message: "redirect must be a non-empty string (a URL), got \(RouteDispatcher.typeName(member.value))", location: file)
+                    }
+                    redirect = s
                 default: members.append(member)
                 }
             }

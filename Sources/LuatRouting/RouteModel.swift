@@ -1,4 +1,5 @@
 import KVCore
+import LuaRuntime
 
 /// The route files that answer one request: what `luat serve` found on disk for the matched
 /// folder, or what the WASM engine's host names. Paths are opaque to the dispatcher; it only
@@ -48,12 +49,36 @@ public enum ScriptReturn: Sendable, Equatable {
 
 /// A Lua error: its message and, when known, the `file:line` it came from.
 public struct ScriptError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Why the script stopped: its own error, or a limit of its Lua state.
+    public enum Kind: Sendable, Equatable {
+        case error
+        /// The request's time budget ran out (`LuaError.Kind.timeLimit`).
+        case timeLimit
+        /// The Lua state's memory limit refused an allocation.
+        case memoryLimit
+        /// The host stopped the state (shutting down).
+        case interrupted
+    }
+
+    public var kind: Kind = .error
     public var message: String
     public var location: String?
 
-    public init(message: String, location: String? = nil) {
+    public init(message: String, location: String? = nil, kind: Kind = .error) {
         self.message = message
         self.location = location
+        self.kind = kind
+    }
+
+    /// A `LuaError` as the dispatcher sees it: message split from its location, kind kept.
+    public init(_ error: LuaError) {
+        self.init(luaMessage: error.message)
+        switch error.kind {
+        case .script: kind = .error
+        case .timeLimit: kind = .timeLimit
+        case .memoryLimit: kind = .memoryLimit
+        case .interrupted: kind = .interrupted
+        }
     }
 
     /// Splits a Lua message `path/to/file.lua:12: text` into message and location: the

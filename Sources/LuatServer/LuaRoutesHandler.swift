@@ -25,7 +25,7 @@ final class LuaRoutesHandler: HTTPHandler {
         let table = try RouteTable.discover(root: routesRoot)
         let signature = options.watch ? FileTreeSignature(folders: options.watchedFolders) : nil
         self.routes = Mutex((table, signature))
-        self.pool = StatePool(size: max(1, options.workers), make: makeEngine)
+        self.pool = StatePool(size: max(1, options.workers), make: makeEngine, retire: { $0.needsReplacement })
         self.dispatcher = RouteDispatcher(production: options.production) { error in
             output.err("Lua error: \(error)")
         }
@@ -80,7 +80,8 @@ final class LuaRoutesHandler: HTTPHandler {
         ctx.parseBody()
         do {
             let engine = try state()
-            return Self.http(dispatcher.respond(to: ctx, route: match.route, engine: engine))
+            let response = engine.withRequestBudget { dispatcher.respond(to: ctx, route: match.route, engine: engine) }
+            return Self.http(response)
         } catch let error as ScriptError {
             // The state could not start (e.g. hooks.server.lua failed).
             return Self.http(dispatcher.failure(error))

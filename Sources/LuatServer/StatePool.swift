@@ -25,7 +25,9 @@ public final class StatePool<State>: Sendable {
         init(make: @escaping @Sendable () throws -> State) { self.make = Mutex(make) }
     }
 
-    public init(size: Int, make: @escaping @Sendable () throws -> State) {
+    /// `retire` is asked after each job on the worker's thread: true drops the worker's state
+    /// (closing it there) so that the next job gets a fresh one.
+    public init(size: Int, make: @escaping @Sendable () throws -> State, retire: @escaping @Sendable (State) -> Bool = { _ in false }) {
         precondition(size > 0)
         self.size = size
         let shared = Shared(make: make)
@@ -53,6 +55,7 @@ public final class StatePool<State>: Sendable {
                             madeAt = current
                             return made
                         }
+                        if let current = state, retire(current) { state = nil }
                     }
                 }
                 // Closing the state on the thread that used it.

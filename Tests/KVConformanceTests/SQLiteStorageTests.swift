@@ -124,6 +124,23 @@ struct SQLiteStorageTests {
         }
     }
 
+    /// Issue 10, item 2: a damaged (negative) schema version was an array index out of range.
+    @Test(arguments: [-5, -1, Int(Int32.min)])
+    func refusesANegativeSchemaVersionNamingTheFile(version: Int) throws {
+        let folder = TemporaryFolder()
+        let path = folder.path + "/kv.db"
+        _ = try SQLiteStorage(path: path)
+        try RawDatabase(path: path).execute("PRAGMA user_version = \(version)")
+        #expect {
+            _ = try SQLiteStorage(path: path)
+        } throws: { error in
+            guard let error = error as? KVError else { return false }
+            return error.kind == .storage && error.message.contains(path) && error.message.contains("schema version \(version),")
+        }
+        // Nothing was written: the version is as it was.
+        #expect(try RawDatabase(path: path).text("PRAGMA user_version") == String(version))
+    }
+
     @Test func reportsAnUnusableFileClearly() throws {
         let folder = TemporaryFolder()
         let path = folder.path + "/kv.db"

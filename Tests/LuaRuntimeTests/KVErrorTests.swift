@@ -61,6 +61,9 @@ import Testing
         Case("kv:put('k', 'v', { expirationTtl = 1.5 })", "KV.put: expirationTtl must be a positive integer number of seconds (got 1.5)"),
         Case("kv:put('k', 'v', { expirationTtl = 0/0 })", "KV.put: expirationTtl must be a positive integer number of seconds (got NaN)"),
         Case("kv:put('k', 'v', { expirationTtl = math.huge })", "KV.put: expirationTtl must be a positive integer number of seconds (got inf)"),
+        // Issue 10, item 8: an integer is shown as the integer, not as a float.
+        Case("kv:put('k', 'v', { expirationTtl = math.maxinteger // 2 })", "KV.put: expirationTtl must be a positive integer number of seconds (got 4611686018427387903)"),
+        Case("kv:put('k', 'v', { expiration = math.mininteger })", "KV.put: expiration must be a positive integer number of seconds (got -9223372036854775808)"),
         Case("kv:put('k', 'v', { expiration = 'tomorrow' })", "KV.put: expiration must be a number, got string"),
         Case("kv:put('k', 'v', { expiration = 1000 })", "KV.put: expiration must be in the future (got 1000, now NOW); use expirationTtl for a relative time"),
         Case("kv:put('k', 'v', { expiration = -1 })", "KV.put: expiration must be a positive integer number of seconds (got -1)"),

@@ -30,7 +30,7 @@ final class LuaHarness {
     let runtime: LuaRuntime
     let project: LuatProject
 
-    init(_ backend: Backend, files: [String: String] = [:], toml: String = "") throws {
+    init(_ backend: Backend, files: [String: String] = [:], toml: String = "", limits: LuaLimits = .unlimited) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("luat-lua-\(UUID().uuidString)").path
         root = (base as NSString).resolvingSymlinksInPath
         try FileManager.default.createDirectory(atPath: root + "/src/lib", withIntermediateDirectories: true)
@@ -44,7 +44,7 @@ final class LuaHarness {
         }
         project = try LuatProject(root: root)
         let output = self.output
-        runtime = try LuaRuntime(project: project, store: store, print: { output.bytes += $0 })
+        runtime = try LuaRuntime(project: project, store: store, print: { output.bytes += $0 }, limits: limits)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }

@@ -108,6 +108,17 @@ struct KVBulkTests {
         #expect(try s.store().namespace("n").list().keys.map(\.name) == ["kept", "new"])
     }
 
+    /// Issue 10, item 8: the same key twice is one key stored (the last entry), and said so.
+    @Test func importOfARepeatedKeyCountsKeysStoredAndKeepsTheLastEntry() throws {
+        let s = try Scratch(); defer { s.remove() }
+        try s.write("dup.json", #"[{"key":"k","value":"first"},{"key":"other","value":"o"},{"key":"k","value":"last"}]"#)
+        let run = try s.kv(["import", "n", "dup.json"])
+        #expect(run.status == 0)
+        #expect(run.text == "Imported 2 keys into namespace \"n\". 1 entry repeated a key given earlier in the file; the last entry for each key was kept.\n")
+        #expect(try s.store().namespace("n").get("k") == Array("last".utf8))
+        #expect(try s.store().namespace("n").list().keys.map(\.name) == ["k", "other"])
+    }
+
     @Test func importSkipsEntriesWhoseExpirationHasPassed() throws {
         let s = try Scratch(); defer { s.remove() }
         try s.write("old.json", #"[{"key":"dead","value":"x","expiration":1000},{"key":"alive","value":"y"},{"key":"ttl-wins","value":"z","expiration":1000,"expiration_ttl":60}]"#)

@@ -71,12 +71,10 @@ final class FakeEngine: RouteEngine {
         #expect(RouteDispatcher.endpointResponse(.value(.array([]))) == RouteResponse(status: 200))
         let list = RouteDispatcher.endpointResponse(.value(.array([.integer(1), .integer(2)])))
         #expect(text(list) == "[1,2]" && list.header("Content-Type") == "application/json")
-        // `body = json.null` and no body: no content; a string status and a float status count.
-        let noContent = RouteDispatcher.endpointResponse(.value(.object([("status", .string("204"))])))
+        // `body = json.null` and no body: no content; a whole float status counts.
+        let noContent = RouteDispatcher.endpointResponse(.value(.object([("status", .integer(204))])))
         #expect(noContent == RouteResponse(status: 204))
         #expect(RouteDispatcher.endpointResponse(.value(.object([("status", .double(201)), ("body", .null)]))) == RouteResponse(status: 201))
-        // Out-of-range statuses are ignored.
-        #expect(RouteDispatcher.endpointResponse(.value(.object([("status", .integer(99)), ("body", .string("x"))]))).status == 200)
         // Header values: strings, numbers, booleans; arrays repeat the header; tables are skipped.
         let headers = RouteDispatcher.endpointResponse(.value(.object([
             ("body", .string("x")),
@@ -95,6 +93,49 @@ final class FakeEngine: RouteEngine {
         #expect(RouteDispatcher.endpointResponse(.value(.object([("body", .object([("x", .double(.nan))]))]))).status == 500)
     }
 
+    /// Issue 10, item 7: statuses are checked as `fail()` checks them, 1xx cannot end a
+    /// response, and `redirect` must be a URL; a broken rule is a 500 naming the route file.
+    @Test(arguments: [
+        (JSONValue.integer(99999), "got 99999"), (.integer(0), "got 0"), (.integer(-1), "got -1"),
+        (.string("200"), "got the string \"200\""), (.double(200.5), "got 200.5"), (.integer(101), "got 101"),
+        (.integer(100), "got 100"), (.bool(true), "got a boolean"), (.object([]), "got a table"),
+    ])
+    func brokenStatusesAre500sNamingTheFile(status: JSONValue, shown: String) {
+        let message = "status must be an integer HTTP status from 200 to 599 (1xx cannot end a response), " + shown
+        for body in [JSONValue.string("hi"), .null] {
+            let engine = fake("e", "GET", .value(.object([("status", status), ("body", body)])))
+            let r = respond(engine, endpoint: "e", "GET")
+            #expect(r.status == 500)
+            #expect(json(r)?["message"] == .string(message), "\(text(r))")
+            #expect(json(r)?["location"] == .string("e"))
+        }
+        let page = fake("p", "load", .value(.object([("status", status), ("a", .integer(1))])))
+        let r = respond(page, page: "p", "GET")
+        #expect(r.status == 500 && json(r)?["message"] == .string(message) && json(r)?["location"] == .string("p"))
+        // Production hides the rule but still answers 500.
+        #expect(respond(page, page: "p", "GET", production: true).status == 500)
+    }
+
+    func fake(_ file: String, _ function: String, _ result: ScriptReturn) -> FakeEngine {
+        let engine = FakeEngine()
+        engine.exportsByFile[file] = RouteExports(functions: [function])
+        engine.results[file + ":" + function] = { _ in result }
+        return engine
+    }
+
+    @Test func redirectMustBeAURLAndFail1xxIsRefused() {
+        for redirect in [JSONValue.object([]), .string(""), .integer(3)] {
+            let engine = fake("e", "GET", .value(.object([("redirect", redirect)])))
+            let r = respond(engine, endpoint: "e", "GET")
+            #expect(r.status == 500 && text(r).contains("redirect must be a non-empty string"), "\(text(r))")
+        }
+        let fail101 = fake("e", "POST", .failure(status: 101, data: .object([("x", .integer(1))])))
+        #expect(respond(fail101, endpoint: "e", "POST").status == 500)
+        // Valid ones still pass.
+        let ok = fake("e", "GET", .value(.object([("redirect", .string("/to")), ("status", .integer(302))])))
+        #expect(respond(ok, endpoint: "e", "GET").status == 302)
+    }
+
     @Test func pageShapes() {
         let data = RouteDispatcher.pageResponse(.value(.object([("a", .integer(1)), ("headers", .object([("Cache-Control", .string("no-store"))]))])))
         #expect(data.status == 200 && text(data) == #"{"a":1}"# && data.header("cache-control") == "no-store")
@@ -104,8 +145,9 @@ final class FakeEngine: RouteEngine {
         #expect(notFound.status == 404 && text(notFound) == #"{"error":"Post not found"}"#)
         let redirect = RouteDispatcher.pageResponse(.value(.object([("redirect", .string("/blog"))])))
         #expect(redirect.status == 303 && redirect.header("Location") == "/blog" && redirect.body.isEmpty)
-        // A `redirect` that is not a string is data.
-        #expect(text(RouteDispatcher.pageResponse(.value(.object([("redirect", .bool(true))])))) == #"{"redirect":true}"#)
+        // A `redirect` that is not a URL breaks the rules (it used to be data).
+        let notURL = RouteDispatcher.pageResponse(.value(.object([("redirect", .bool(true))])))
+        #expect(notURL.status == 500 && text(notURL).contains("redirect must be a non-empty string (a URL), got boolean"))
     }
 
     @Test func headAndMethodNotAllowed() {

@@ -51,7 +51,14 @@ struct KVImportCommand: ParsableCommand {
             progress.finish()
 
             try ns.putMany(batch)
-            var line = "Imported \(Terminal.keys(batch.count)) into namespace \(Terminal.quoted(namespace))."
+            // A key given more than once is stored once, with its last entry.
+            var distinct = Set<[UInt8]>()
+            for entry in batch { distinct.insert(entry.key) }
+            var line = "Imported \(Terminal.keys(distinct.count)) into namespace \(Terminal.quoted(namespace))."
+            let repeated = batch.count - distinct.count
+            if repeated > 0 {
+                line += " \(Terminal.count(repeated)) \(repeated == 1 ? "entry repeated" : "entries repeated") a key given earlier in the file; the last entry for each key was kept."
+            }
             if expired > 0 { line += " Skipped \(Terminal.count(expired)) whose expiration had passed." }
             print(line)
         }
