@@ -1,4 +1,9 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import KVCore
 
 /// One sqlite3 connection, used by one thread at a time. Errors are `KVError.storage`
@@ -7,10 +12,21 @@ final class SQLiteConnection {
     let handle: OpaquePointer
     let path: String
 
-    init(path: String, busyTimeoutMilliseconds: Int32) throws(KVError) {
+    /// `readOnly` opens with `SQLITE_OPEN_READONLY`, which lets SQLite read a WAL file whose
+    /// folder this process may not write (the `-shm` index then lives in memory).
+    ///
+    /// A WAL file whose `-wal` and `-shm` files are absent (no writer has it open: the last one
+    /// checkpointed and removed them) and cannot be created, because this process may not write
+    /// the folder, can only be read as `immutable`; then it is opened that way.
+    init(path: String, busyTimeoutMilliseconds: Int32, readOnly: Bool = false) throws(KVError) {
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        var flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
+        var name = path
+        if readOnly && access(path + "-wal", F_OK) != 0 {
+            flags |= SQLITE_OPEN_URI
+            name = "file:" + Self.uriEscaped(path) + "?immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close_v2(db) }
@@ -23,6 +39,28 @@ final class SQLiteConnection {
     }
 
     deinit { sqlite3_close_v2(handle) }
+
+    /// `path` with the characters a `file:` URI gives meaning to (`%`, `?`, `#`) escaped.
+    static func uriEscaped(_ path: String) -> String {
+        var out = ""
+        for character in path {
+            switch character {
+            case "%": out += "%25"
+            case "?": out += "%3f"
+            case "#": out += "%23"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    /// The id of namespace `name`, or nil when the file has none of that name.
+    func namespaceID(named name: [UInt8]) throws(KVError) -> Int64? {
+        let statement = try prepare("SELECT id FROM namespaces WHERE name = ?1")
+        statement.bind(1, name)
+        defer { statement.reset() }
+        return try statement.step() ? statement.int64(0) : nil
+    }
 
     /// Runs one or more statements that return no rows.
     func execute(_ sql: String) throws(KVError) {

@@ -117,6 +117,18 @@ enum SQLiteSchema {
 
     static var currentVersion: Int64 { Int64(migrations.count) }
 
+    /// For a file opened read-only: its schema must be exactly `currentVersion`, since an
+    /// upgrade would write.
+    static func requireCurrent(_ connection: SQLiteConnection) throws(KVError) {
+        let version = try connection.integerPragma("user_version")
+        if version > currentVersion {
+            throw KVError.storage(.schemaTooNew, "\(connection.path) has schema version \(version), newer than this luat understands (\(currentVersion)); upgrade luat")
+        }
+        if version < currentVersion {
+            throw KVError.storage(.readOnly, "\(connection.path) is read-only and has schema version \(version); upgrading it to version \(currentVersion) needs write access (open it once as a user who may write it)")
+        }
+    }
+
     /// Brings the file up to `currentVersion` in one transaction; refuses a file from a newer release.
     static func migrate(_ connection: SQLiteConnection, progress: MigrationProgress? = nil) throws(KVError) {
         try connection.transaction { () throws(KVError) in

@@ -26,6 +26,9 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     private let busyTimeoutMilliseconds: Int32
     private let durability: Durability
     private var namespaceIDs: [[UInt8]: NamespaceID] = [:]
+    /// The file could only be opened for reading (its permissions deny this process writing):
+    /// reads work, every write throws a `.readOnly` storage error naming the file.
+    public let isReadOnly: Bool
 
     /// Opens (creating if needed, with parent folders) the database at `path` and brings
     /// its schema up to date. A file from the previous release is migrated in place, in one
@@ -43,12 +46,29 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
                 throw KVError.storage(.unavailable, "cannot create folder \(folder): \(error.localizedDescription)")
             }
         }
-        let connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-        try Self.prepareNewFile(connection)
-        try connection.execute("PRAGMA journal_mode = WAL")
-        try Self.configure(connection, durability: durability)
-        try SQLiteSchema.migrate(connection, progress: migrationProgress)
+        // An existing file this process may not write, or whose folder it may not write (where
+        // the `-wal` and `-shm` files live), is opened read-only, as every reader then is.
+        let folderPath = folder.isEmpty ? "." : folder
+        isReadOnly = FileManager.default.fileExists(atPath: path)
+            && (access(path, W_OK) != 0 || access(folderPath, W_OK) != 0)
+        let connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, readOnly: isReadOnly)
+        if isReadOnly {
+            // Nothing may be written: no WAL switch, no migration. A file that needs one says so.
+            try SQLiteSchema.requireCurrent(connection)
+        } else {
+            try Self.prepareNewFile(connection)
+            try connection.execute("PRAGMA journal_mode = WAL")
+            try Self.configure(connection, durability: durability)
+            try SQLiteSchema.migrate(connection, progress: migrationProgress)
+        }
         writes = GroupCommit(writer: try WriterConnection(connection))
+    }
+
+    /// Throws when the file was opened read-only; called before every write.
+    private func requireWritable() throws(KVError) {
+        if isReadOnly {
+            throw KVError.storage(.readOnly, "\(path) is read-only: this process may not write it (check the file's and its folder's permissions)")
+        }
     }
 
     /// Opens `<dataDirectory>/kv.db`.
@@ -80,7 +100,7 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
         if let idle = poolLock.withLock({ idleReaders.popLast() }) {
             reader = idle
         } else {
-            let connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            let connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, readOnly: isReadOnly)
             try Self.configure(connection, durability: durability)
             try connection.execute("PRAGMA query_only = ON")
             reader = try ReaderConnection(connection)
@@ -93,6 +113,14 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
 
     public func namespaceID(for name: [UInt8]) throws(KVError) -> NamespaceID {
         if let id = poolLock.withLock({ namespaceIDs[name] }) { return id }
+        if isReadOnly {
+            // Looked up, never created: a namespace the file lacks reads as empty.
+            guard let id = try withReader({ (r) throws(KVError) -> NamespaceID? in try r.connection.namespaceID(named: name) }) else {
+                return Self.absentNamespace
+            }
+            poolLock.withLock { namespaceIDs[name] = id }
+            return id
+        }
         let id = try writes.perform(.createNamespace(name))
         poolLock.withLock { namespaceIDs[name] = id }
         return id
@@ -129,21 +157,28 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
         }
     }
 
+    /// The id a read-only store gives a namespace its file does not hold: no row has it.
+    static let absentNamespace: NamespaceID = -1
+
     public func write(_ namespace: NamespaceID, key: [UInt8], entry: StoredEntry) throws(KVError) {
+        try requireWritable()
         try writes.perform(.upsert(namespace, key: key, entry: entry))
     }
 
     public func writeBatch(_ namespace: NamespaceID, _ entries: [(key: [UInt8], entry: StoredEntry)]) throws(KVError) {
+        try requireWritable()
         try writes.perform(.upsertMany(namespace, entries))
     }
 
     @discardableResult
     public func delete(_ namespace: NamespaceID, key: [UInt8]) throws(KVError) -> Bool {
-        try writes.perform(.delete(namespace, key: key)) > 0
+        try requireWritable()
+        return try writes.perform(.delete(namespace, key: key)) > 0
     }
 
     public func deleteBatch(_ namespace: NamespaceID, keys: [[UInt8]]) throws(KVError) -> Int {
-        Int(try writes.perform(.deleteMany(namespace, keys: keys)))
+        try requireWritable()
+        return Int(try writes.perform(.deleteMany(namespace, keys: keys)))
     }
 
     public func scan(_ namespace: NamespaceID, range: KeyRange, limit: Int) throws(KVError) -> [StoredKey] {
@@ -183,12 +218,14 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     /// Runs on the writer connection inside a group-commit transaction, so the reads, the
     /// decision and the writes hold the file's write lock together.
     public func commit(reading keys: [AtomicKey], _ decide: @escaping ([StoredEntry?]) throws(KVError) -> [AtomicWrite]?) throws(KVError) -> Int64? {
+        try requireWritable()
         let version = try writes.perform(.commit(keys, decide))
         return version < 0 ? nil : version
     }
 
     public func purgeExpired(asOf now: Int64) throws(KVError) -> Int {
-        Int(try writes.perform(.purge(asOf: now)))
+        if isReadOnly { return 0 }  // expired entries read as absent; removing them waits for a writer
+        return Int(try writes.perform(.purge(asOf: now)))
     }
 
     /// Returns free pages to the operating system: `PRAGMA incremental_vacuum` on a file with
@@ -198,7 +235,8 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     /// threads and processes read and write; then truncates the WAL. Returns the pages freed.
     @discardableResult
     public func vacuum() throws(KVError) -> Int {
-        Int(try writes.perform(.vacuum))
+        try requireWritable()
+        return Int(try writes.perform(.vacuum))
     }
 
     public func namespaces() throws(KVError) -> [NamespaceSummary] {

@@ -240,20 +240,30 @@ public final class LuaRuntime: @unchecked Sendable {
         luat_interrupt(state, 1)
     }
 
+    /// Whether `text` holds `part` (byte-wise; `String.contains(String)` is not in Embedded Swift).
+    static func mentions(_ text: String, _ part: String) -> Bool {
+        let haystack = Array(text.utf8), needle = Array(part.utf8)
+        guard needle.count <= haystack.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start..<start + needle.count].elementsEqual(needle) {
+            return true
+        }
+        return false
+    }
+
     /// The error for a call a budget stopped, or nil when the code failed on its own.
     private func budgetError(status: Int32, exceeded: Int32, text: String) -> LuaError? {
         switch exceeded {
         case LUAT_BUDGET_TIME:
             // The hook's own message says where the code was (`file:line: time limit ...`).
             let raised = LuaError.fromTraceback(text)
-            if status == LUA_ERRRUN, raised.message.contains("time limit exceeded") {
+            if status == LUA_ERRRUN, Self.mentions(raised.message, "time limit exceeded") {
                 return LuaError(raised.message, traceback: raised.traceback, kind: .timeLimit)
             }
             let limit = limits.timeBudgetMilliseconds ?? 0
             return LuaError("time limit exceeded: the code ran longer than \(limit) ms", kind: .timeLimit)
         case LUAT_BUDGET_INTERRUPTED:
             let raised = LuaError.fromTraceback(text)
-            if status == LUA_ERRRUN, raised.message.contains("interrupted: ") {
+            if status == LUA_ERRRUN, Self.mentions(raised.message, "interrupted: ") {
                 return LuaError(raised.message, traceback: raised.traceback, kind: .interrupted)
             }
             return LuaError("interrupted: the Lua state is shutting down", kind: .interrupted)
