@@ -210,7 +210,7 @@ func withServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
             // 60,000 bytes held by a handler that has not answered yet.
             let first = try RawConnection(port: port)
             first.send("POST /hold HTTP/1.1\r\nHost: a\r\nContent-Length: 60000\r\n\r\n" + String(repeating: "a", count: 60_000))
-            #expect(held.waitForOne())
+            #expect(try await onThread { held.waitForOne() })
             // Another 60,000 does not fit: 503 by its declared length, before its body is sent.
             let second = try RawConnection(port: port)
             second.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 60000\r\n\r\n")
@@ -266,7 +266,7 @@ func withServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
         #expect(server.port == port && port > 0)
         let busy = try RawConnection(port: port)
         busy.send("GET /hold HTTP/1.1\r\nHost: a\r\n\r\n")
-        #expect(held.waitForOne())
+        #expect(try await onThread { held.waitForOne() })
         let idle = try RawConnection(port: port)
         let stopping = Task { await server.shutdown() }
         // The idle connection closes at once, the busy one gets its answer, then closes.
@@ -287,7 +287,7 @@ func withServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
         let port = try await server.start()
         let busy = try RawConnection(port: port)
         busy.send("GET /hold HTTP/1.1\r\nHost: a\r\n\r\n")
-        #expect(held.waitForOne())
+        #expect(try await onThread { held.waitForOne() })
         await server.shutdown()  // returns although the request was never answered
         #expect(try busy.closedByServer())
         held.releaseAll()  // a late answer is dropped
