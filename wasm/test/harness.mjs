@@ -86,6 +86,21 @@ export function specSamples() {
     return out;
 }
 
+/** The `static let NAME = """ ... """` Lua sources of a native test file (the atomic-commit
+ * examples of KVAtomicTests.swift): name → text, indentation and escapes removed. */
+export function swiftMultilineStrings(relativePath) {
+    const text = readFileSync(path.join(repoRoot, relativePath), 'utf8');
+    const out = {};
+    const re = /static let (\w+) = """\n([\s\S]*?)\n([ \t]*)"""/g;
+    let m;
+    while ((m = re.exec(text))) {
+        const indent = m[3];
+        const body = m[2].split('\n').map((line) => line.startsWith(indent) ? line.slice(indent.length) : line.trimStart()).join('\n');
+        out[m[1]] = unescapeSwift(body);
+    }
+    return out;
+}
+
 /** `Case("lua", "message")` lines of the native KV error tests. */
 export function swiftErrorCases(relativePath, substitutions) {
     const text = readFileSync(path.join(repoRoot, relativePath), 'utf8');
