@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 venv="${LUAT_PY_VENV:-${TMPDIR:-/tmp}/luat-tests-python-venv}"
 if [[ ! -x "$venv/bin/pytest" ]]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check cloudflare pytest websockets
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "cloudflare==5.9.0" "pytest==9.2.0" "websockets==17.4"
 fi
 if ! command -v chromium >/dev/null 2>&1; then
     echo "tests-python: installing chromium"
