@@ -87,6 +87,14 @@ struct ServeCommand: AsyncParsableCommand {
         options.maxInflightBodyBytes = maxInflightBody ?? project.config.maxInflightBodyBytes
         options.accessLog = accessLog ?? project.config.accessLog ?? !production
         options.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        // PostgreSQL calls wait on the network: they must not run on an event loop.
+        let onPostgres: Bool
+        switch store.location {
+        case .postgres: onPostgres = true
+        case .memory, .dataDirectory: onPostgres = false
+        case .projectDefault: onPostgres = project.postgresURL() != nil
+        }
+        if onPostgres { options.eventLoopRouteLimit = nil }
         let hooks = LuaRouteEngine.hooksFile(routesPath: project.routesPath)
         options.watchedFolders = [project.routesPath, project.libPath, hooks]
 

@@ -4,11 +4,20 @@ import LuatRouting
 import Synchronization
 
 /// The Lua routes of `luat serve` as an `HTTPHandler`: matches the request against the routes
-/// found at start-up (on the calling event loop: no file system, no Lua) and queues the route's
-/// work on the `StatePool`, whose worker runs it on its own Lua state and calls `respond`.
+/// found at start-up (on the calling event loop: no file system) and runs the route on a Lua
+/// state, in one of two places:
+/// - on the event loop itself, with that loop's own state, when the route is known to be short
+///   (`ServerOptions.eventLoopRouteLimit`: its recent runs averaged less than the limit). No
+///   hop to another thread and back, as nginx runs Lua;
+/// - otherwise on the `StatePool`'s worker queue, whose worker runs it on its own state and
+///   calls `respond`: a route not yet measured, a slow one, every route when the limit is off
+///   (the PostgreSQL backend, whose calls must not block an event loop).
+/// A route that turns slow while on the loop costs that loop at most one run (bounded by the
+/// request time budget) before its average sends it to the workers.
 /// Under `--watch` the whole request goes to a worker, which first looks for changed files.
 ///
-/// Thread-safe: the route table is behind a mutex (replaced whole by a reload).
+/// Thread-safe: the route table is behind a mutex (replaced whole by a reload); the run-time
+/// averages are atomics.
 final class LuaRoutesHandler: HTTPHandler {
     let options: ServerOptions
     let pool: StatePool<LuaRouteEngine>
@@ -16,6 +25,10 @@ final class LuaRoutesHandler: HTTPHandler {
     private let routes: Mutex<(table: RouteTable, signature: FileTreeSignature?)>
     private let output: OutputLines
     private let dispatcher: RouteDispatcher
+    /// Each route's recent run time, by route folder (fixed at start-up: not used with `--watch`).
+    private let costs: [String: RouteCost]
+    /// Routes whose average run is below this many nanoseconds run on the event loop.
+    private let eventLoopLimit: Int?
 
     init(routesRoot: String, options: ServerOptions, output: OutputLines,
          makeEngine: @escaping @Sendable () throws -> LuaRouteEngine) throws(RouteError) {
@@ -25,6 +38,14 @@ final class LuaRoutesHandler: HTTPHandler {
         let table = try RouteTable.discover(root: routesRoot)
         let signature = options.watch ? FileTreeSignature(folders: options.watchedFolders) : nil
         self.routes = Mutex((table, signature))
+        if let limit = options.eventLoopRouteLimit, !options.watch {
+            let (seconds, attoseconds) = limit.components
+            self.eventLoopLimit = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+            self.costs = Dictionary(table.routes.map { ($0.folder, RouteCost()) }, uniquingKeysWith: { a, _ in a })
+        } else {
+            self.eventLoopLimit = nil
+            self.costs = [:]
+        }
         self.pool = StatePool(size: max(1, options.workers), make: makeEngine, retire: { $0.needsReplacement })
         self.dispatcher = RouteDispatcher(production: options.production) { error in
             output.err("Lua error: \(error)")
@@ -56,8 +77,23 @@ final class LuaRoutesHandler: HTTPHandler {
         guard let match = routeTable.match(path.segments) else {
             return respond(Self.http(.error(404, "Not Found")))
         }
+        guard let limit = eventLoopLimit, let cost = costs[match.route.folder] else {
+            let queued = pool.submit { [self] state in
+                respond(run(match, path: path, request: request, state: state))
+            }
+            if !queued { respond(Self.unavailable) }
+            return
+        }
+        if cost.isBelow(limit) {
+            let ran = pool.runHere { state in
+                let response = cost.timing { run(match, path: path, request: request, state: state) }
+                respond(response)
+            }
+            if !ran { respond(Self.unavailable) }
+            return
+        }
         let queued = pool.submit { [self] state in
-            respond(run(match, path: path, request: request, state: state))
+            respond(cost.timing { run(match, path: path, request: request, state: state) })
         }
         if !queued { respond(Self.unavailable) }
     }
@@ -113,5 +149,30 @@ final class LuaRoutesHandler: HTTPHandler {
         } catch {
             return "\(error)"
         }
+    }
+}
+
+/// A route's recent run time: an exponentially weighted average (weight 1/8) of its runs, in
+/// nanoseconds, from the start of `ctx` to the response. Unknown until the first run. Updates
+/// from several threads may overwrite each other; an average that misses a sample is still
+/// an average. Thread-safe.
+final class RouteCost: Sendable {
+    private let average = Atomic<Int>(-1)
+
+    /// True once measured and the average is under `limit` nanoseconds.
+    func isBelow(_ limit: Int) -> Bool {
+        let value = average.load(ordering: .relaxed)
+        return value >= 0 && value < limit
+    }
+
+    /// Runs `body` and adds its duration to the average.
+    func timing<R>(_ body: () -> R) -> R {
+        let start = ContinuousClock.now
+        let result = body()
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        let sample = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        let old = average.load(ordering: .relaxed)
+        average.store(old < 0 ? sample : old + (sample - old) / 8, ordering: .relaxed)
+        return result
     }
 }

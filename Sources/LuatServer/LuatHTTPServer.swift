@@ -34,6 +34,11 @@ public struct ServerOptions: Sendable {
     public var workers: Int
     /// Event-loop threads of the HTTP server (accepting, parsing, writing).
     public var eventLoops = System.coreCount
+    /// Routes whose recent runs averaged less than this run on the event loop that received
+    /// the request, on that loop's own Lua state; others (and a route's first run) go to the
+    /// worker queue. Nil: every route runs on a worker. Must be nil when the KV store's calls
+    /// block on network I/O (PostgreSQL). Ignored under `watch`.
+    public var eventLoopRouteLimit: Duration? = .microseconds(500)
     /// Folders `--watch` looks at.
     public var watchedFolders: [String] = []
 

@@ -3,63 +3,84 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import DequeModule
+import KVCore
+import NIOPosix
 import Synchronization
 
-/// A fixed number of worker threads, each owning one script state, fed from one queue.
-/// A request is queued as a job; the first free worker runs it on its own state and hands
-/// the result back. States are made lazily, on their worker thread; `invalidate()` makes
-/// every state be made afresh at its next use (used by `--watch`).
+/// Script states for requests, in two kinds of place:
+/// - a fixed number of worker threads, each owning one state, fed from one FIFO queue
+///   (`submit`): the first free worker runs the job on its state. Under load the queue holds the
+///   waiting requests, so a worker that finishes a job takes the next one without sleeping;
+/// - the calling thread itself (`runHere`): each thread that asks gets its own state, kept for
+///   that thread. The HTTP core's event loops use it to run short routes where the request
+///   arrived, without a hop to a worker and back.
 ///
-/// Under load the queue holds the waiting requests, so a worker that finishes a job takes
-/// the next one without sleeping.
+/// States are made lazily, on the thread that uses them; `invalidate()` makes every state be
+/// made afresh at its next use (used by `--watch`). A state is only ever used by one thread at
+/// a time. Thread-safe.
 public final class StatePool<State>: Sendable {
     public let size: Int
     private let queue: JobQueue<Job>
     private let shared: Shared
+    private let local: LocalStates<State>
 
-    /// What the workers share with the pool.
+    /// What the workers and the threads running jobs in place share with the pool.
     private final class Shared: Sendable {
         /// Dropped at shutdown, with everything it holds (the KV store, for instance).
         let make: Mutex<(@Sendable () throws -> State)?>
         let generation = Atomic<Int>(0)
-        init(make: @escaping @Sendable () throws -> State) { self.make = Mutex(make) }
+        let retire: @Sendable (State) -> Bool
+        init(make: @escaping @Sendable () throws -> State, retire: @escaping @Sendable (State) -> Bool) {
+            self.make = Mutex(make)
+            self.retire = retire
+        }
+
+        /// The state of `slot` for a job, made first when missing or made before the last
+        /// `invalidate()`. Called only on the thread that owns the slot.
+        func state(in slot: StateSlot<State>) throws -> State {
+            let current = generation.load(ordering: .acquiring)
+            if let state = slot.state, slot.madeAt == current { return state }
+            slot.state = nil
+            guard let makeState = make.withLock({ $0 }) else { throw StatePoolError.shutDown }
+            let made = try makeState()
+            slot.state = made
+            slot.madeAt = current
+            return made
+        }
+
+        /// Runs one job on `slot`'s state, then drops the state if `retire` asks for it (the
+        /// next job gets a fresh one).
+        func run(_ body: (() throws -> State) -> Void, in slot: StateSlot<State>) {
+            body { try self.state(in: slot) }
+            if let current = slot.state, retire(current) { slot.state = nil }
+        }
     }
 
-    /// `retire` is asked after each job on the worker's thread: true drops the worker's state
-    /// (closing it there) so that the next job gets a fresh one.
+    /// `retire` is asked after each job on the thread that ran it: true drops that thread's
+    /// state (closing it there) so that its next job gets a fresh one.
     public init(size: Int, make: @escaping @Sendable () throws -> State, retire: @escaping @Sendable (State) -> Bool = { _ in false }) {
         precondition(size > 0)
         self.size = size
-        let shared = Shared(make: make)
+        let shared = Shared(make: make, retire: retire)
         self.shared = shared
         self.queue = JobQueue()
+        self.local = LocalStates()
         // The workers hold what they need, not the pool: a pool dropped without shutdown()
         // leaves its workers waiting, as NIOThreadPool's threads would.
         for _ in 0..<size {
             let queue = self.queue
             queue.startThread {
-                var state: State?
-                var madeAt = 0
-                while let job = queue.next() {
+                let slot = StateSlot<State>()
+                let parker = KVSemaphore()
+                while let job = queue.next(parkingOn: parker) {
                     switch job {
-                    case .plain(let body):
-                        body()
-                    case .withState(let body):
-                        body { () throws -> State in
-                            let current = shared.generation.load(ordering: .acquiring)
-                            if let state, madeAt == current { return state }
-                            state = nil
-                            guard let makeState = shared.make.withLock({ $0 }) else { throw StatePoolError.shutDown }
-                            let made = try makeState()
-                            state = made
-                            madeAt = current
-                            return made
-                        }
-                        if let current = state, retire(current) { state = nil }
+                    case .plain(let body): body()
+                    case .withState(let body): shared.run(body, in: slot)
                     }
                 }
                 // Closing the state on the thread that used it.
-                state = nil
+                slot.state = nil
             }
         }
     }
@@ -80,6 +101,15 @@ public final class StatePool<State>: Sendable {
         queue.push(.withState(body))
     }
 
+    /// Runs `body` now, on the calling thread, with that thread's own state (made on the first
+    /// call from this thread and after `invalidate()`). The caller's thread is busy for as long
+    /// as `body` runs. False, and `body` never runs, once the pool is shutting down.
+    public func runHere(_ body: (() throws -> State) -> Void) -> Bool {
+        guard let slot = local.slot() else { return false }
+        shared.run(body, in: slot)
+        return true
+    }
+
     /// Runs `body` on a worker thread without a state (file-system work, for instance).
     public func run<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<R, any Error>) in
@@ -93,53 +123,83 @@ public final class StatePool<State>: Sendable {
         shared.generation.add(1, ordering: .releasing)
     }
 
-    /// Runs the jobs already queued, stops the threads (each drops its state) and drops the
-    /// function that makes states, so what they share (the KV store) is released now, not
-    /// whenever this pool is.
+    /// Runs the jobs already queued, stops the threads (each drops its state), drops the
+    /// states made by `runHere` and the function that makes states, so what they share (the KV
+    /// store) is released now, not whenever this pool is. Call it once no thread runs
+    /// `runHere` any more (the HTTP server has stopped).
     public func shutdown() async throws {
         await queue.stop()
+        local.dropAll()
         shared.make.withLock { $0 = nil }
     }
 
     /// One queued piece of work. `withState` gets a function that returns the worker's state
     /// (making it first when needed).
-    enum Job {
-        case plain(() -> Void)
-        case withState((() throws -> State) -> Void)
+    enum Job: Sendable {
+        case plain(@Sendable () -> Void)
+        case withState(@Sendable (() throws -> State) -> Void)
     }
 }
 
-/// The jobs, guarded by a pthread mutex with a condition variable for idle workers.
-final class JobQueue<Job>: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let condition: UnsafeMutablePointer<pthread_cond_t>
-    // Guarded by `mutex`.
-    private var jobs: [Job?] = []
-    private var head = 0
-    private var idle = 0
-    private var stopping = false
-    private var running = 0
-    private var stopped: [CheckedContinuation<Void, Never>] = []
+/// One thread's state. Only its thread touches `state` and `madeAt`, except `LocalStates.dropAll`
+/// once no thread uses it any more.
+final class StateSlot<State>: @unchecked Sendable {
+    var state: State?
+    var madeAt = 0
+}
 
-    init() {
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-        condition = .allocate(capacity: 1)
-        pthread_cond_init(condition, nil)
+/// The states of threads that run jobs in place (`StatePool.runHere`): one slot per thread,
+/// found through a thread-specific variable, and listed so that shutdown can drop them all.
+final class LocalStates<State>: Sendable {
+    private let current = ThreadSpecificVariable<StateSlot<State>>()
+    /// Every slot handed out; nil once dropped (no new slot after shutdown).
+    private let slots = Mutex<[StateSlot<State>]?>([])
+    private let dropped = Atomic<Bool>(false)
+
+    /// The calling thread's slot (made on its first call); nil after `dropAll`.
+    func slot() -> StateSlot<State>? {
+        if let slot = current.currentValue {
+            return dropped.load(ordering: .acquiring) ? nil : slot
+        }
+        let slot = StateSlot<State>()
+        let registered = slots.withLock { list -> Bool in
+            guard list != nil else { return false }
+            list!.append(slot)
+            return true
+        }
+        guard registered else { return nil }
+        current.currentValue = slot
+        return slot
     }
 
-    deinit {
-        pthread_cond_destroy(condition)
-        condition.deallocate()
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
+    func dropAll() {
+        dropped.store(true, ordering: .releasing)
+        let dropped = slots.withLock { list -> [StateSlot<State>] in
+            defer { list = nil }
+            return list ?? []
+        }
+        for slot in dropped { slot.state = nil }
+    }
+}
+
+/// The jobs, a FIFO queue under a mutex; each idle worker sleeps on its own semaphore and is
+/// posted alone when a job arrives for it.
+final class JobQueue<Job: Sendable>: Sendable {
+    private struct Queue: ~Copyable {
+        var jobs = Deque<Job>()
+        /// Workers waiting for a job, each on its own semaphore; woken last-in first-out (the
+        /// most recently idle worker is the most likely to still be on a core).
+        var idle: [KVSemaphore] = []
+        var stopping = false
+        var running = 0
+        var stopped: [CheckedContinuation<Void, Never>] = []
     }
 
-    func startThread(_ body: @escaping () -> Void) {
-        pthread_mutex_lock(mutex)
-        running += 1
-        pthread_mutex_unlock(mutex)
-        let context = Unmanaged.passRetained(ThreadContext(body: body, finished: threadFinished))
+    private let queue = Mutex(Queue())
+
+    func startThread(_ body: @escaping @Sendable () -> Void) {
+        queue.withLock { $0.running += 1 }
+        let context = Unmanaged.passRetained(ThreadContext(body: body, finished: { [self] in threadFinished() }))
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { raw in
             let context = Unmanaged<ThreadContext>.fromOpaque(raw!).takeRetainedValue()
@@ -153,58 +213,51 @@ final class JobQueue<Job>: @unchecked Sendable {
 
     /// Queues `job`; false once stopping.
     func push(_ job: Job) -> Bool {
-        pthread_mutex_lock(mutex)
-        guard !stopping else {
-            pthread_mutex_unlock(mutex)
-            return false
+        let (accepted, wake) = queue.withLock { queue -> (Bool, KVSemaphore?) in
+            guard !queue.stopping else { return (false, nil) }
+            queue.jobs.append(job)
+            return (true, queue.idle.popLast())
         }
-        jobs.append(job)
-        let wake = idle > 0
-        pthread_mutex_unlock(mutex)
-        if wake { pthread_cond_signal(condition) }
-        return true
+        wake?.post()
+        return accepted
     }
 
-    /// The next job, waiting for one; nil when stopping and nothing is left.
-    func next() -> Job? {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        while head == jobs.count {
-            if stopping { return nil }
-            idle += 1
-            pthread_cond_wait(condition, mutex)
-            idle -= 1
+    /// The next job, sleeping on `parker` while there is none; nil when stopping and nothing
+    /// is left.
+    func next(parkingOn parker: KVSemaphore) -> Job? {
+        while true {
+            let taken = queue.withLock { queue -> Job?? in
+                if let job = queue.jobs.popFirst() { return .some(job) }
+                if queue.stopping { return .some(nil) }
+                queue.idle.append(parker)
+                return nil
+            }
+            if let taken { return taken }
+            parker.wait()
         }
-        let job = jobs[head].take()
-        head += 1
-        if head == jobs.count {
-            jobs.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 1024 && head * 2 >= jobs.count {
-            jobs.removeFirst(head)
-            head = 0
-        }
-        return job
     }
 
     func stop() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            pthread_mutex_lock(mutex)
-            stopping = true
-            let done = running == 0
-            if !done { stopped.append(continuation) }
-            pthread_mutex_unlock(mutex)
-            pthread_cond_broadcast(condition)
+            let (done, idle) = queue.withLock { queue -> (Bool, [KVSemaphore]) in
+                queue.stopping = true
+                let done = queue.running == 0
+                if !done { queue.stopped.append(continuation) }
+                defer { queue.idle = [] }
+                return (done, queue.idle)
+            }
+            for parker in idle { parker.post() }
             if done { continuation.resume() }
         }
     }
 
-    func threadFinished() {
-        pthread_mutex_lock(mutex)
-        running -= 1
-        let waiters = running == 0 ? stopped : []
-        if running == 0 { stopped = [] }
-        pthread_mutex_unlock(mutex)
+    private func threadFinished() {
+        let waiters = queue.withLock { queue -> [CheckedContinuation<Void, Never>] in
+            queue.running -= 1
+            guard queue.running == 0 else { return [] }
+            defer { queue.stopped = [] }
+            return queue.stopped
+        }
         for waiter in waiters { waiter.resume() }
     }
 }
