@@ -47,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Bytes one Lua state may hold, e.g. 268435456 or 256MB; 0: no limit (default: [serve] lua_memory_limit, else 256MB).")
     var luaMemoryLimit: String?
 
+    @Option(name: .long, help: ArgumentHelp("Routes whose recent runs averaged under this many milliseconds run on the HTTP event loop itself, the others on the Lua workers; 0: every route on a worker; ignored with PostgreSQL and --watch (default: [serve] event_loop_limit, else 0.5).", valueName: "ms"))
+    var eventLoopLimit: Double?
+
     @Flag(name: .long, help: "Production mode: Lua errors answer a generic 500 without the message or file:line.")
     var production = false
 
@@ -63,6 +66,9 @@ struct ServeCommand: AsyncParsableCommand {
         if !(idleTimeout > 0 && idleTimeout <= 86_400) { throw ValidationError("--idle-timeout must be more than 0 and at most 86400 seconds") }
         if let requestTimeout, !(requestTimeout >= 0 && requestTimeout <= 86_400) {
             throw ValidationError("--request-timeout must be a number of seconds from 0 to 86400 (0: no limit)")
+        }
+        if let eventLoopLimit, !(eventLoopLimit >= 0 && eventLoopLimit <= 1000) {
+            throw ValidationError("--event-loop-limit must be a number of milliseconds from 0 to 1000 (0: every route runs on a worker)")
         }
         if let luaMemoryLimit, LuatConfig.byteCount(luaMemoryLimit) == nil {
             throw ValidationError("--lua-memory-limit must be a number of bytes or a size such as 256MB (got \"\(luaMemoryLimit)\")")
@@ -94,7 +100,8 @@ struct ServeCommand: AsyncParsableCommand {
         case .memory, .dataDirectory: onPostgres = false
         case .projectDefault: onPostgres = project.postgresURL() != nil
         }
-        if onPostgres { options.eventLoopRouteLimit = nil }
+        let eventLoopMilliseconds = eventLoopLimit ?? project.config.eventLoopLimit
+        options.eventLoopRouteLimit = onPostgres || eventLoopMilliseconds == 0 ? nil : .microseconds(Int64(eventLoopMilliseconds * 1000))
         let hooks = LuaRouteEngine.hooksFile(routesPath: project.routesPath)
         options.watchedFolders = [project.routesPath, project.libPath, hooks]
 

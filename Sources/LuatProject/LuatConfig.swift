@@ -36,6 +36,10 @@ public struct LuatConfig: Equatable, Sendable {
     /// `[serve] lua_library`: `"safe"` (default) gives route code the safe standard library,
     /// `"full"` every library as Lua ships it, for trusted scripts (docs/lua-runtime.md).
     public var fullLuaLibrary = false
+    /// `[serve] event_loop_limit`: milliseconds (a number from 0 to 1000; 0: never). Routes
+    /// whose recent runs averaged less run on the HTTP event loop that received the request,
+    /// without a hop to a Lua worker thread; others on the workers. Not with PostgreSQL.
+    public var eventLoopLimit: Double = 0.5
 
     public init() {}
 
@@ -99,6 +103,12 @@ public struct LuatConfig: Equatable, Sendable {
                     throw LuatProjectError("\(file): [serve] lua_memory_limit must be a number of bytes or a size such as \"256MB\" (0: no limit)")
                 }
                 luaMemoryLimit = bytes
+            }
+            if let v = serve["event_loop_limit"] {
+                guard let ms = v.double ?? v.int.map(Double.init), ms >= 0, ms <= 1000 else {
+                    throw LuatProjectError("\(file): [serve] event_loop_limit must be a number of milliseconds from 0 to 1000 (0: every route runs on a worker)")
+                }
+                eventLoopLimit = ms
             }
             if let v = try Self.string(serve, "lua_library", "serve", file) {
                 guard v == "safe" || v == "full" else {

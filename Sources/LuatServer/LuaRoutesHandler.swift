@@ -86,21 +86,20 @@ final class LuaRoutesHandler: HTTPHandler {
         }
         if cost.isBelow(limit) {
             let ran = pool.runHere { state in
-                let response = cost.timing { run(match, path: path, request: request, state: state) }
-                respond(response)
+                respond(run(match, path: path, request: request, state: state, cost: cost))
             }
             if !ran { respond(Self.unavailable) }
             return
         }
         let queued = pool.submit { [self] state in
-            respond(cost.timing { run(match, path: path, request: request, state: state) })
+            respond(run(match, path: path, request: request, state: state, cost: cost))
         }
         if !queued { respond(Self.unavailable) }
     }
 
     /// Builds `ctx` (once) and runs the route on this worker's state. Runs on a worker thread.
     private func run(_ match: RouteMatch, path: RequestPath, request: HTTPRequest,
-                     state: () throws -> LuaRouteEngine) -> HTTPResponse {
+                     state: () throws -> LuaRouteEngine, cost: RouteCost? = nil) -> HTTPResponse {
         let query = ParsedQuery(path.query)
         let host = request.headers["host"] ?? "\(LuatHTTPServer.urlHost(options.host)):\(options.port)"
         var ctx = RequestContext(
@@ -115,8 +114,11 @@ final class LuaRoutesHandler: HTTPHandler {
         )
         ctx.parseBody()
         do {
+            // Making a state is not the route's cost: timed from here.
             let engine = try state()
+            let start = ContinuousClock.now
             let response = engine.withRequestBudget { dispatcher.respond(to: ctx, route: match.route, engine: engine) }
+            cost?.record(since: start)
             return Self.http(response)
         } catch let error as ScriptError {
             // The state could not start (e.g. hooks.server.lua failed).
@@ -152,8 +154,9 @@ final class LuaRoutesHandler: HTTPHandler {
     }
 }
 
-/// A route's recent run time: an exponentially weighted average (weight 1/8) of its runs, in
-/// nanoseconds, from the start of `ctx` to the response. Unknown until the first run. Updates
+/// A route's recent run time: an exponentially weighted average (weight 1/4) of its runs, in
+/// nanoseconds, from the call into Lua to the response (making a state is not counted; loading
+/// the route file on a state's first use is). Unknown until the first run. Updates
 /// from several threads may overwrite each other; an average that misses a sample is still
 /// an average. Thread-safe.
 final class RouteCost: Sendable {
@@ -165,14 +168,15 @@ final class RouteCost: Sendable {
         return value >= 0 && value < limit
     }
 
-    /// Runs `body` and adds its duration to the average.
-    func timing<R>(_ body: () -> R) -> R {
-        let start = ContinuousClock.now
-        let result = body()
+    /// Adds the run that started at `start` to the average.
+    func record(since start: ContinuousClock.Instant) {
         let (seconds, attoseconds) = (ContinuousClock.now - start).components
-        let sample = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        record(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+    }
+
+    /// Adds one run of `nanoseconds` to the average.
+    func record(_ nanoseconds: Int) {
         let old = average.load(ordering: .relaxed)
-        average.store(old < 0 ? sample : old + (sample - old) / 8, ordering: .relaxed)
-        return result
+        average.store(old < 0 ? nanoseconds : old + (nanoseconds - old) / 4, ordering: .relaxed)
     }
 }
