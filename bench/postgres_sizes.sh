@@ -18,7 +18,7 @@ for size in $sizes; do
     ratio=$(psql <<SQL
 SET search_path = luat_disk_check;
 DROP TABLE IF EXISTS entries;
--- The layout of Sources/KVPostgres/PostgresSchema.swift (migration 1).
+-- The layout of Sources/KVPostgres/PostgresSchema.swift (migrations 1 and 2).
 CREATE TABLE entries (
     namespace  bigint NOT NULL,
     key        bytea NOT NULL,
@@ -27,12 +27,13 @@ CREATE TABLE entries (
     metadata   bytea,
     PRIMARY KEY (namespace, key)
 );
+ALTER TABLE entries ADD COLUMN version bigint NOT NULL DEFAULT 0;
 CREATE INDEX entries_by_expiration ON entries (expiration) WHERE expiration IS NOT NULL;
-INSERT INTO entries (namespace, key, value, expiration, metadata)
+INSERT INTO entries (namespace, key, value, expiration, metadata, version)
 SELECT 1, convert_to(rpad('user/' || lpad(i::text, 8, '0') || '/', 100, md5(i::text)), 'UTF8'),
        substring((SELECT decode(string_agg(md5(i::text || '/' || j::text || random()::text), ''), 'hex')
                   FROM generate_series(1, ($size + 15) / 16) j) FROM 1 FOR $size),
-       NULL, convert_to('{"type":"doc","n":' || i || '}', 'UTF8')
+       NULL, convert_to('{"type":"doc","n":' || i || '}', 'UTF8'), i
 FROM generate_series(1, $n) i;
 VACUUM (ANALYZE) entries;
 SELECT round(pg_total_relation_size('entries')::numeric

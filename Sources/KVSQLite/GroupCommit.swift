@@ -174,8 +174,7 @@ final class GroupCommit: @unchecked Sendable {
             try writer.upsert(namespace, key, entry, version: writer.nextVersion())
             return 1
         case let .upsertMany(namespace, entries):
-            let version = writer.nextVersion()
-            for item in entries { try writer.upsert(namespace, item.key, item.entry, version: version) }
+            try writer.upsertMany(namespace, entries, version: writer.nextVersion())
             return Int64(entries.count)
         case let .delete(namespace, key):
             return try writer.delete(namespace, key)
