@@ -216,18 +216,20 @@ def http(out, luat, seconds, rounds, hello=None, nio_hello=None):
         if luat != "-":
             app = os.path.join(work, "app")
             project(app, "kv", ROUTE)
-            # LUAT_BENCH_BEFORE: an older luat binary measured in the same rounds (before/after).
-            binaries = [("", luat)]
+            # LUAT_BENCH_BEFORE: an older luat binary measured in the same rounds (before/after);
+            # LUAT_BENCH_BEFORE_ARGS: flags for it (e.g. the same binary with a feature off).
+            binaries = [("", luat, [])]
             if os.environ.get("LUAT_BENCH_BEFORE"):
-                binaries.append(("before_", os.environ["LUAT_BENCH_BEFORE"]))
-            for prefix, binary in binaries:
+                binaries.append(("before_", os.environ["LUAT_BENCH_BEFORE"],
+                                 os.environ.get("LUAT_BENCH_BEFORE_ARGS", "").split()))
+            for prefix, binary, flags in binaries:
                 root = app
                 if prefix:  # its own project folder, so the two never share a kv.db
                     root = os.path.join(work, "app-" + prefix.rstrip("_"))
                     project(root, "kv", ROUTE)
                 for name, extra in (("sqlite", []), ("memory", ["--memory"])):
                     port = free_port()
-                    server = Server([binary, "serve", root, "--port", str(port), "--production"] + extra)
+                    server = Server([binary, "serve", root, "--port", str(port), "--production"] + flags + extra)
                     servers.append(server)
                     targets.append((prefix + name, server, port, "/kv"))
         # For reference (no target): the HTTP stack alone.
