@@ -77,7 +77,7 @@ let package = Package(
         // `luat serve` mounts at /client/v4 and /_luat/kv (docs/kv-api.md).
         .target(
             name: "LuatKVAPI",
-            dependencies: ["KVCore", "LuatHTTP", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["KVCore", "LuatHTTP", "LuatRouting", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         // `luat serve`: file routes, request ctx, Lua state pool, served by LuatHTTP's server.
         .target(
