@@ -16,18 +16,11 @@ enum KVAtomicBinding {
     static let metatable = "luat.KVAtomic"
 
     static func installMetatable(_ L: LuaStatePointer) {
-        _ = luaL_newmetatable(L, metatable)
-        lua_createtable(L, 0, 5)
-        for (name, fn) in [("check", atomicCheck), ("put", atomicPut), ("delete", atomicDelete),
-                           ("sum", atomicSum), ("commit", atomicCommit)] as [(String, luat_SwiftFunction)] {
-            LuaStack.pushFunction(L, fn)
-            LuaStack.setField(L, -2, name)
-        }
-        LuaStack.setField(L, -2, "__index")
-        LuaStack.pushFunction(L, atomicGC)
-        LuaStack.setField(L, -2, "__gc")
-        LuaStack.push(L, "KVAtomic")
-        LuaStack.setField(L, -2, "__name")
+        LuaObjectUserdata.newMetatable(
+            L, metatable, typeName: "KVAtomic",
+            methods: [("check", atomicCheck), ("put", atomicPut), ("delete", atomicDelete),
+                      ("sum", atomicSum), ("commit", atomicCommit)],
+            gc: atomicGC)
         luat_pop(L, 1)
     }
 

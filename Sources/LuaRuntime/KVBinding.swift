@@ -8,22 +8,15 @@ enum KVBinding {
     static let namespaceMetatable = "luat.KVNamespace"
 
     static func install(_ L: LuaStatePointer) {
-        _ = luaL_newmetatable(L, namespaceMetatable)
+        LuaObjectUserdata.newMetatable(
+            L, namespaceMetatable, typeName: "KVNamespace",
+            methods: [("get", kvGet), ("getWithMetadata", kvGetWithMetadata), ("put", kvPut),
+                      ("delete", kvDelete), ("list", kvList), ("increment", kvIncrement)],
+            gc: kvNamespaceGC)
         lua_pushboolean(L, 0)
         LuaStack.setField(L, -2, "__metatable") // shared by every namespace: not for scripts to change
-        lua_createtable(L, 0, 6)
-        for (name, fn) in [("get", kvGet), ("getWithMetadata", kvGetWithMetadata), ("put", kvPut),
-                           ("delete", kvDelete), ("list", kvList), ("increment", kvIncrement)] as [(String, luat_SwiftFunction)] {
-            LuaStack.pushFunction(L, fn)
-            LuaStack.setField(L, -2, name)
-        }
-        LuaStack.setField(L, -2, "__index")
-        LuaStack.pushFunction(L, kvNamespaceGC)
-        LuaStack.setField(L, -2, "__gc")
         LuaStack.pushFunction(L, kvNamespaceToString)
         LuaStack.setField(L, -2, "__tostring")
-        LuaStack.push(L, "KVNamespace")
-        LuaStack.setField(L, -2, "__name")
         luat_pop(L, 1)
 
         KVAtomicBinding.installMetatable(L)
@@ -276,12 +269,8 @@ private func kvGet(_ L: LuaStatePointer?) -> Int32 {
     namespaceMethod(L, "get", usage: "key, type?") { (L, ns) throws(LuaError) -> Int32 in
         let type = try KVBinding.readType(L, 3)
         if lua_type(L, 2) == LUA_TTABLE {
-            let found = try KVBinding.bulkEntries(L, ns)
-            lua_createtable(L, 0, Int32(found.count))
-            for (key, entry) in found {
-                LuaStack.push(L, key)
+            try KVBinding.pushBulk(L, ns) { (key, entry) throws(LuaError) in
                 try KVBinding.pushValue(L, entry.value, as: type, key: key)
-                lua_rawset(L, -3)
             }
             return 1
         }
@@ -313,15 +302,11 @@ private func kvGetWithMetadata(_ L: LuaStatePointer?) -> Int32 {
     namespaceMethod(L, "getWithMetadata", usage: "key, type?") { (L, ns) throws(LuaError) -> Int32 in
         let type = try KVBinding.readType(L, 3)
         if lua_type(L, 2) == LUA_TTABLE {
-            let found = try KVBinding.bulkEntries(L, ns)
-            lua_createtable(L, 0, Int32(found.count))
-            for (key, entry) in found {
-                LuaStack.push(L, key)
+            try KVBinding.pushBulk(L, ns) { (key, entry) throws(LuaError) in
                 lua_createtable(L, 0, 4)
                 try KVBinding.pushValue(L, entry.value, as: type, key: key)
                 LuaStack.setField(L, -2, "value")
                 try KVBinding.setMetaFields(L, entry)
-                lua_rawset(L, -3)
             }
             return 1
         }
@@ -403,14 +388,20 @@ func kvCall<T>(_ body: () throws(KVError) -> T) throws(LuaError) -> T {
 }
 
 extension KVBinding {
-    /// Bulk reads: the keys of the table at stack index 2 that exist, with their entries,
-    /// in the order given.
-    static func bulkEntries(_ L: LuaStatePointer, _ ns: KVNamespace) throws(LuaError) -> [(key: [UInt8], entry: KVEntry)] {
+    /// A bulk read: pushes a table from each key of the table at stack index 2 that exists to
+    /// the one value `pushEntry` pushes for its entry.
+    static func pushBulk(_ L: LuaStatePointer, _ ns: KVNamespace,
+                         _ pushEntry: (_ key: [UInt8], _ entry: KVEntry) throws(LuaError) -> Void) throws(LuaError) {
         let keys = try keyList(L, 2)
         let entries = try kvCall { () throws(KVError) in try ns.getMany(keyBytes: keys) }
         var found: [(key: [UInt8], entry: KVEntry)] = []
         for (key, entry) in zip(keys, entries) where entry != nil { found.append((key, entry!)) }
-        return found
+        lua_createtable(L, 0, Int32(found.count))
+        for (key, entry) in found {
+            LuaStack.push(L, key)
+            try pushEntry(key, entry)
+            lua_rawset(L, -3)
+        }
     }
 
     /// Sets `expiration` (when there is one), `metadata` and `version` on the table on top of

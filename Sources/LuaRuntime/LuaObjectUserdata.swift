@@ -4,6 +4,24 @@ import CLuaShim
 /// runtime hands out (`KVNamespace`, `KVAtomic`). The userdata's slot keeps the object alive
 /// until its `__gc` calls `release`, which empties the slot.
 enum LuaObjectUserdata {
+    /// Creates the registered metatable `name` of such userdata: `methods` as its `__index`
+    /// table, `gc` as `__gc` (which calls `release`), `typeName` as `__name`. Leaves it on the
+    /// top of the stack, for the caller to add fields and pop.
+    static func newMetatable(_ L: LuaStatePointer, _ name: String, typeName: String,
+                             methods: [(String, luat_SwiftFunction)], gc: luat_SwiftFunction) {
+        _ = luaL_newmetatable(L, name)
+        lua_createtable(L, 0, Int32(methods.count))
+        for (method, fn) in methods {
+            LuaStack.pushFunction(L, fn)
+            LuaStack.setField(L, -2, method)
+        }
+        LuaStack.setField(L, -2, "__index")
+        LuaStack.pushFunction(L, gc)
+        LuaStack.setField(L, -2, "__gc")
+        LuaStack.push(L, typeName)
+        LuaStack.setField(L, -2, "__name")
+    }
+
     /// Pushes a new userdata holding `object` (retained) with the registered metatable `metatable`.
     static func push<T: AnyObject>(_ L: LuaStatePointer, _ object: T, metatable: String) {
         let slot = luat_newuserdata(L, MemoryLayout<UnsafeRawPointer?>.size)!
