@@ -31,12 +31,13 @@ let package = Package(
         .target(name: "KVCore"),
         // Debian's libsqlite3-dev, through pkg-config `sqlite3`.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "KVSQLite", dependencies: ["KVCore", "CSQLite"]),
+        .target(name: "KVSQLite", dependencies: ["KVCore", "CSQLite", .product(name: "DequeModule", package: "swift-collections")]),
         // PostgreSQL storage, for several servers sharing one database (docs/postgres.md).
         .target(
             name: "KVPostgres",
             dependencies: [
                 "KVCore",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

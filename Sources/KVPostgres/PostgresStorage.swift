@@ -2,6 +2,7 @@ import KVCore
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import Synchronization
 
 /// PostgreSQL storage: one database shared by any number of luat processes on any number
 /// of machines. Every write is committed before it returns and is seen at once by every
@@ -16,8 +17,7 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
 
     private let pool: PostgresPool
     private let sql: Statements
-    private let cacheLock = KVLock()
-    private var namespaceIDs: [[UInt8]: NamespaceID] = [:]
+    private let namespaceIDs = Mutex<[[UInt8]: NamespaceID]>([:])
 
     /// Connects to the database at `url` (see `PostgresSettings` for its form), creating
     /// the schema and its tables when missing. Fails with a `KVError.storage` naming the
@@ -52,7 +52,7 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
     // MARK: KVStorage
 
     public func namespaceID(for name: [UInt8]) throws(KVError) -> NamespaceID {
-        if let id = cacheLock.withLock({ namespaceIDs[name] }) { return id }
+        if let id = namespaceIDs.withLock({ $0[name] }) { return id }
         var binds = PostgresBindings()
         binds.append(ByteBuffer(bytes: name))
         let id = try pool.withConnection(retry: true) { (session) throws(KVError) -> NamespaceID in
@@ -66,7 +66,7 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
             }
             throw KVError.storage("PostgreSQL at \(settings.address): namespace row vanished")
         }
-        cacheLock.withLock { namespaceIDs[name] = id }
+        namespaceIDs.withLock { $0[name] = id }
         return id
     }
 
