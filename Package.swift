@@ -31,12 +31,13 @@ let package = Package(
         .target(name: "KVCore"),
         // Debian's libsqlite3-dev, through pkg-config `sqlite3`.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "KVSQLite", dependencies: ["KVCore", "CSQLite"]),
+        .target(name: "KVSQLite", dependencies: ["KVCore", "CSQLite", .product(name: "DequeModule", package: "swift-collections")]),
         // PostgreSQL storage, for several servers sharing one database (docs/postgres.md).
         .target(
             name: "KVPostgres",
             dependencies: [
                 "KVCore",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -77,7 +78,7 @@ let package = Package(
         // `luat serve` mounts at /client/v4 and /_luat/kv (docs/kv-api.md).
         .target(
             name: "LuatKVAPI",
-            dependencies: ["KVCore", "LuatHTTP", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["KVCore", "LuatHTTP", "LuatRouting", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         // `luat serve`: file routes, request ctx, Lua state pool, served by LuatHTTP's server.
         .target(

@@ -21,6 +21,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "KVCore", package: "luat-swift"),
                 .product(name: "KVSQLite", package: "luat-swift"),
+                .product(name: "KVPostgres", package: "luat-swift"),
                 .product(name: "LuaRuntime", package: "luat-swift"),
                 "CSQLiteBench",
             ],

@@ -102,9 +102,10 @@ fi
 # --- KV benchmarks (targets 1-4, 6) ------------------------------------------------------
 for r in $(seq 1 "$rounds"); do
     if ((r > 1 && $(left) < 420)); then echo "  (skipping KV round $r to stay within the time bound)"; break; fi
-    skip=()
+    # backend_*: the per-backend costs, measured on demand only (BackendCost.swift)
+    skip=(--skip 'backend_.*')
     # state size and memory growth: once, in the first round
-    ((r > 1)) && skip=(--skip 'state_kb' --skip 'kv_get_memory_growth')
+    ((r > 1)) && skip+=(--skip 'state_kb' --skip 'kv_get_memory_growth')
     echo "KV benchmarks, round $r/$rounds..."
     (cd Benchmarks && swift package --disable-sandbox benchmark --no-progress \
         --format histogramPercentiles --path "$out/round-$r" "${skip[@]}" >>"$log" 2>&1) \

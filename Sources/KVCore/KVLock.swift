@@ -10,9 +10,10 @@ public final class KVLock: @unchecked Sendable {
 #else
 import Synchronization
 
-/// A mutual-exclusion lock for the store's shared state: `Synchronization.Mutex` (the
-/// project's lock everywhere else) behind the one API KVCore's code can also use under
-/// Embedded Swift, where `Mutex` does not exist.
+/// A mutual-exclusion lock for KVCore's shared state: `Synchronization.Mutex` behind the one
+/// API KVCore's code can also use under Embedded Swift, where `Mutex` does not exist. The one
+/// exception to the project's lock vocabulary: every other module uses `Mutex` directly for
+/// mutual exclusion (and `KVSemaphore` to park a thread).
 public final class KVLock: Sendable {
     private let mutex = Mutex(())
 

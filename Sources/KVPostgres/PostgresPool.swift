@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import KVCore
 import Logging
@@ -5,6 +6,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// A small pool of PostgreSQL connections used from synchronous code.
 ///
@@ -18,12 +20,18 @@ final class PostgresPool: @unchecked Sendable {
     private let group: any EventLoopGroup
     private let configuration: PostgresConnection.Configuration
     private let logger = Logger(label: "luat.kv.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
-    private let condition = NSCondition()
-    private var idle: [PostgresConnection] = []
-    /// Connections open or being opened, idle or borrowed.
-    private var count = 0
-    private var nextID = 0
-    private var closed = false
+    private let state = Mutex(State())
+
+    private struct State {
+        var idle: [PostgresConnection] = []
+        /// Connections open or being opened, idle or borrowed.
+        var count = 0
+        var nextID = 0
+        var closed = false
+        /// Callers waiting for a connection to come back or a slot to free up, oldest first.
+        /// Each is posted once, after the lock is released, and then looks again.
+        var waiters = Deque<KVSemaphore>()
+    }
 
     init(settings: PostgresSettings, group: any EventLoopGroup) throws(KVError) {
         self.settings = settings
@@ -55,13 +63,16 @@ final class PostgresPool: @unchecked Sendable {
 
     /// Closes every idle connection; borrowed ones close when returned.
     func close() {
-        condition.lock()
-        closed = true
-        let connections = idle
-        idle.removeAll()
-        count -= connections.count
-        condition.broadcast()
-        condition.unlock()
+        let (connections, waiters) = state.withLock { s in
+            s.closed = true
+            let connections = s.idle
+            s.idle.removeAll()
+            s.count -= connections.count
+            let waiters = s.waiters
+            s.waiters.removeAll()
+            return (connections, waiters)
+        }
+        for waiter in waiters { waiter.post() }
         for connection in connections { Self.discard(connection) }
     }
 
@@ -98,50 +109,61 @@ final class PostgresPool: @unchecked Sendable {
     }
 
     private func checkOut() throws(KVError) -> (PostgresConnection, reused: Bool) {
-        condition.lock()
-        while true {
-            if closed {
-                condition.unlock()
-                throw KVError.storage(.closed, "PostgreSQL storage for \(settings.description) is closed")
-            }
-            if let connection = idle.popLast() {
-                if connection.isClosed {
-                    count -= 1
-                    continue
-                }
-                condition.unlock()
-                return (connection, true)
-            }
-            if count < settings.poolSize { break }
-            condition.wait()
+        enum Step: Sendable {
+            case closed
+            case reuse(PostgresConnection)
+            case open(id: Int)
+            case wait(KVSemaphore)
         }
-        count += 1
-        nextID += 1
-        let id = nextID
-        condition.unlock()
-        do {
-            return (try connect(id: id), false)
-        } catch {
-            condition.lock()
-            count -= 1
-            condition.signal()
-            condition.unlock()
-            throw error
+        let poolSize = settings.poolSize
+        while true {
+            let step = state.withLock { s -> Step in
+                if s.closed { return .closed }
+                while let connection = s.idle.popLast() {
+                    if !connection.isClosed { return .reuse(connection) }
+                    s.count -= 1
+                }
+                if s.count < poolSize {
+                    s.count += 1
+                    s.nextID += 1
+                    return .open(id: s.nextID)
+                }
+                let wake = KVSemaphore()
+                s.waiters.append(wake)
+                return .wait(wake)
+            }
+            switch step {
+            case .closed:
+                throw KVError.storage(.closed, "PostgreSQL storage for \(settings.description) is closed")
+            case .reuse(let connection):
+                return (connection, true)
+            case .open(let id):
+                do {
+                    return (try connect(id: id), false)
+                } catch {
+                    state.withLock { s in
+                        s.count -= 1
+                        return s.waiters.popFirst()
+                    }?.post()
+                    throw error
+                }
+            case .wait(let wake):
+                wake.wait()
+            }
         }
     }
 
     private func checkIn(_ connection: PostgresConnection, broken: Bool) {
-        condition.lock()
-        if broken || closed {
-            count -= 1
-            condition.signal()
-            condition.unlock()
-            Self.discard(connection)
-            return
+        let (discard, waiter) = state.withLock { s -> (Bool, KVSemaphore?) in
+            if broken || s.closed {
+                s.count -= 1
+                return (true, s.waiters.popFirst())
+            }
+            s.idle.append(connection)
+            return (false, s.waiters.popFirst())
         }
-        idle.append(connection)
-        condition.signal()
-        condition.unlock()
+        waiter?.post()
+        if discard { Self.discard(connection) }
     }
 
     private func connect(id: Int) throws(KVError) -> PostgresConnection {

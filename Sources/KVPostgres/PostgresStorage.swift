@@ -2,6 +2,7 @@ import KVCore
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import Synchronization
 
 /// PostgreSQL storage: one database shared by any number of luat processes on any number
 /// of machines. Every write is committed before it returns and is seen at once by every
@@ -16,8 +17,7 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
 
     private let pool: PostgresPool
     private let sql: Statements
-    private let cacheLock = KVLock()
-    private var namespaceIDs: [[UInt8]: NamespaceID] = [:]
+    private let namespaceIDs = Mutex<[[UInt8]: NamespaceID]>([:])
 
     /// Connects to the database at `url` (see `PostgresSettings` for its form), creating
     /// the schema and its tables when missing. Fails with a `KVError.storage` naming the
@@ -52,7 +52,7 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
     // MARK: KVStorage
 
     public func namespaceID(for name: [UInt8]) throws(KVError) -> NamespaceID {
-        if let id = cacheLock.withLock({ namespaceIDs[name] }) { return id }
+        if let id = namespaceIDs.withLock({ $0[name] }) { return id }
         var binds = PostgresBindings()
         binds.append(ByteBuffer(bytes: name))
         let id = try pool.withConnection(retry: true) { (session) throws(KVError) -> NamespaceID in
@@ -66,7 +66,7 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
             }
             throw KVError.storage("PostgreSQL at \(settings.address): namespace row vanished")
         }
-        cacheLock.withLock { namespaceIDs[name] = id }
+        namespaceIDs.withLock { $0[name] = id }
         return id
     }
 
@@ -99,24 +99,13 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
             return try write(namespace, key: entries[0].key, entry: entries[0].entry)
         }
         var seen = Set<[UInt8]>()
-        var keys: [ByteBuffer] = [], values: [ByteBuffer] = [], expirations: [Int64] = [], hasExpiration: [Bool] = []
-        var metadata: [ByteBuffer] = [], hasMetadata: [Bool] = []
+        var columns = PostgresEntryColumns()
         for item in entries.reversed() where seen.insert(item.key).inserted {
-            keys.append(ByteBuffer(bytes: item.key))
-            values.append(ByteBuffer(bytes: item.entry.value))
-            expirations.append(item.entry.expiration ?? 0)
-            hasExpiration.append(item.entry.expiration != nil)
-            metadata.append(ByteBuffer(bytes: item.entry.metadata ?? []))
-            hasMetadata.append(item.entry.metadata != nil)
+            columns.append(key: item.key, entry: item.entry)
         }
         var binds = PostgresBindings()
         binds.append(namespace)
-        binds.append(keys)
-        binds.append(values)
-        binds.append(expirations)
-        binds.append(hasExpiration)
-        binds.append(metadata)
-        binds.append(hasMetadata)
+        columns.bind(to: &binds)
         try pool.withConnection(retry: true) { (session) throws(KVError) in _ = try session.query(sql.upsertMany, binds) }
     }
 
@@ -208,8 +197,7 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
     }
 
     private func apply(_ writes: [AtomicWrite], version: Int64, in session: PostgresSession) throws(KVError) {
-        var namespaces: [Int64] = [], keys: [ByteBuffer] = [], values: [ByteBuffer] = [], expirations: [Int64] = []
-        var hasExpiration: [Bool] = [], metadata: [ByteBuffer] = [], hasMetadata: [Bool] = []
+        var namespaces: [Int64] = [], columns = PostgresEntryColumns()
         var deletedNamespaces: [Int64] = [], deletedKeys: [ByteBuffer] = []
         for write in writes {
             guard let entry = write.entry else {
@@ -218,22 +206,12 @@ public final class PostgresStorage: KVStorage, @unchecked Sendable {
                 continue
             }
             namespaces.append(write.key.namespace)
-            keys.append(ByteBuffer(bytes: write.key.key))
-            values.append(ByteBuffer(bytes: entry.value))
-            expirations.append(entry.expiration ?? 0)
-            hasExpiration.append(entry.expiration != nil)
-            metadata.append(ByteBuffer(bytes: entry.metadata ?? []))
-            hasMetadata.append(entry.metadata != nil)
+            columns.append(key: write.key.key, entry: entry)
         }
-        if !keys.isEmpty {
+        if !columns.isEmpty {
             var binds = PostgresBindings()
             binds.append(namespaces)
-            binds.append(keys)
-            binds.append(values)
-            binds.append(expirations)
-            binds.append(hasExpiration)
-            binds.append(metadata)
-            binds.append(hasMetadata)
+            columns.bind(to: &binds)
             binds.append(version)
             try session.query(sql.writeStamped, binds)
         }

@@ -3,7 +3,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import DequeModule
 import KVCore
+import Synchronization
 
 /// One change for the writer connection.
 enum WriteOperation {
@@ -31,51 +33,38 @@ enum WriteOperation {
 /// single writes. If a shared transaction fails, each of its writes is retried alone, so one
 /// bad write never fails another.
 final class GroupCommit: @unchecked Sendable {
-    private final class Ticket {
+    /// One write and its writer's parking place. Crosses threads: the leader sets `result`
+    /// under the mutex and then posts `wake`, which orders that write before the woken writer's read.
+    private final class Ticket: @unchecked Sendable {
         let operation: WriteOperation
-        /// Set by the leader before it posts `wake`.
+        /// Set by the leader before it posts `wake`; still nil when `wake` hands this writer
+        /// the lead of the next batch instead.
         var result: Result<Int64, KVError>?
-        /// Set under `mutex` before `wake` is posted: this writer is to lead the next batch.
-        var leads = false
-        /// Posted once, when `result` or `leads` is set. A semaphore, not a condition, so the
-        /// woken writer goes on without taking `mutex` again (its post orders the memory).
-        let wake = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+        /// Posted once, when `result` is set or the lead is handed over. A semaphore, not a
+        /// condition, so the woken writer goes on without taking the mutex again.
+        let wake = KVSemaphore()
 
-        init(_ operation: WriteOperation) {
-            self.operation = operation
-            sem_init(wake, 0, 0)
-        }
+        init(_ operation: WriteOperation) { self.operation = operation }
+    }
 
-        deinit {
-            sem_destroy(wake)
-            wake.deallocate()
-        }
-
-        func wait() {
-            while sem_wait(wake) != 0 {} // only EINTR can interrupt it
-        }
+    private struct Queue {
+        /// Writes not yet in a batch, oldest first.
+        var waiting = Deque<Ticket>()
+        /// Whether some writer leads (runs a batch, or has been handed the lead). Whenever
+        /// `waiting` is not empty, this is true.
+        var leaderActive = false
+        /// Writes in the last batch: more than one means writers are concurrent.
+        var lastBatchSize = 0
     }
 
     private let writer: WriterConnection
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private var waiting: [Ticket] = []
-    /// Whether some writer leads (runs a batch, or has been handed the lead). Whenever
-    /// `waiting` is not empty, this is true.
-    private var leaderActive = false
-    /// Writes in the last batch: more than one means writers are concurrent.
-    private var lastBatchSize = 0
+    private let queue = Mutex(Queue())
 
     /// Most writes one transaction takes.
     let maxBatch = 4096
 
     init(writer: WriterConnection) {
         self.writer = writer
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
     }
 
     /// Performs `operation` and returns its integer result (rows changed, or a namespace id)
@@ -83,52 +72,51 @@ final class GroupCommit: @unchecked Sendable {
     @discardableResult
     func perform(_ operation: WriteOperation) throws(KVError) -> Int64 {
         let ticket = Ticket(operation)
-        pthread_mutex_lock(mutex)
-        waiting.append(ticket)
-        if leaderActive {
-            pthread_mutex_unlock(mutex)
-            ticket.wait()
-            if ticket.result != nil { return try ticket.result!.get() }
-            pthread_mutex_lock(mutex) // handed the lead
-        } else {
-            leaderActive = true
-            ticket.leads = true
+        let follows = queue.withLock { q in
+            q.waiting.append(ticket)
+            if q.leaderActive { return true }
+            q.leaderActive = true
+            return false
         }
-        var woken: [Ticket] = []
-        do { // leading
-            // Leading: the ticket is the oldest waiting, so the batch holds it. Under contention
-            // (the last batch was shared, or others wait already), first let the writers that
-            // are ready to run join the queue, while it still grows; a lone writer never waits.
-            var yields = lastBatchSize > 1 || waiting.count > 1 ? 0 : 8
-            while yields < 8, waiting.count < maxBatch {
-                let count = waiting.count
-                pthread_mutex_unlock(mutex)
-                sched_yield()
-                pthread_mutex_lock(mutex)
-                yields += 1
-                if waiting.count == count { break }
-            }
-            let batch = Array(waiting.prefix(maxBatch))
-            waiting.removeFirst(batch.count)
-            lastBatchSize = batch.count
-            pthread_mutex_unlock(mutex)
-            let results = run(batch)
-            pthread_mutex_lock(mutex)
+        if follows {
+            ticket.wake.wait()
+            if let result = ticket.result { return try result.get() }
+            // Handed the lead.
+        }
+        // Leading: the ticket is the oldest waiting, so the batch holds it. Under contention
+        // (the last batch was shared, or others wait already), first let the writers that
+        // are ready to run join the queue, while it still grows; a lone writer never waits.
+        var (yields, count) = queue.withLock { q in (q.lastBatchSize > 1 || q.waiting.count > 1 ? 0 : 8, q.waiting.count) }
+        while yields < 8, count < maxBatch {
+            sched_yield()
+            yields += 1
+            let now = queue.withLock { q in q.waiting.count }
+            if now == count { break }
+            count = now
+        }
+        let batch = queue.withLock { q in
+            let batch = Array(q.waiting.prefix(maxBatch))
+            q.waiting.removeFirst(batch.count)
+            q.lastBatchSize = batch.count
+            return batch
+        }
+        let results = run(batch)
+        let woken = queue.withLock { q in
+            var woken: [Ticket] = []
             for (t, result) in zip(batch, results) { t.result = result }
             woken.reserveCapacity(batch.count + 1)
-            if let next = waiting.first {
-                next.leads = true
+            if let next = q.waiting.first {
                 woken.append(next) // first: the next batch should not wait for the other wake-ups
             }
             woken.append(contentsOf: batch)
-            if waiting.isEmpty {
-                leaderActive = false
+            if q.waiting.isEmpty {
+                q.leaderActive = false
             }
+            return woken
         }
-        pthread_mutex_unlock(mutex)
         // Posted after unlocking, so a new leader does not wait for the mutex. Each ticket is
         // kept alive by `woken` until its post.
-        for t in woken where t !== ticket { sem_post(t.wake) }
+        for t in woken where t !== ticket { t.wake.post() }
         return try ticket.result!.get()
     }
 

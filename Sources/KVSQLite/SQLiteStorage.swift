@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import KVCore
+import Synchronization
 
 /// SQLite storage: one database file in WAL mode, shared safely by threads and processes.
 ///
@@ -21,11 +22,14 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
     public let path: String
 
     private let writes: GroupCommit
-    private let poolLock = KVLock()
-    private var idleReaders: [ReaderConnection] = []
+    /// Reader connections not in use, and the namespace ids looked up so far.
+    private struct Shared {
+        var idleReaders: [ReaderConnection] = []
+        var namespaceIDs: [[UInt8]: NamespaceID] = [:]
+    }
+    private let shared = Mutex(Shared())
     private let busyTimeoutMilliseconds: Int32
     private let durability: Durability
-    private var namespaceIDs: [[UInt8]: NamespaceID] = [:]
     /// The file could only be opened for reading (its permissions deny this process writing):
     /// reads work, every write throws a `.readOnly` storage error naming the file.
     public let isReadOnly: Bool
@@ -97,7 +101,7 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
 
     private func withReader<T>(_ body: (ReaderConnection) throws(KVError) -> T) throws(KVError) -> T {
         let reader: ReaderConnection
-        if let idle = poolLock.withLock({ idleReaders.popLast() }) {
+        if let idle = shared.withLock({ $0.idleReaders.popLast() }) {
             reader = idle
         } else {
             let connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, readOnly: isReadOnly)
@@ -105,24 +109,24 @@ public final class SQLiteStorage: KVStorage, @unchecked Sendable {
             try connection.execute("PRAGMA query_only = ON")
             reader = try ReaderConnection(connection)
         }
-        defer { poolLock.withLock { idleReaders.append(reader) } }
+        defer { shared.withLock { $0.idleReaders.append(reader) } }
         return try body(reader)
     }
 
     // MARK: KVStorage
 
     public func namespaceID(for name: [UInt8]) throws(KVError) -> NamespaceID {
-        if let id = poolLock.withLock({ namespaceIDs[name] }) { return id }
+        if let id = shared.withLock({ $0.namespaceIDs[name] }) { return id }
         if isReadOnly {
             // Looked up, never created: a namespace the file lacks reads as empty.
             guard let id = try withReader({ (r) throws(KVError) -> NamespaceID? in try r.connection.namespaceID(named: name) }) else {
                 return Self.absentNamespace
             }
-            poolLock.withLock { namespaceIDs[name] = id }
+            shared.withLock { $0.namespaceIDs[name] = id }
             return id
         }
         let id = try writes.perform(.createNamespace(name))
-        poolLock.withLock { namespaceIDs[name] = id }
+        shared.withLock { $0.namespaceIDs[name] = id }
         return id
     }
 
@@ -410,8 +414,9 @@ final class WriterConnection {
     }
 }
 
-/// A reader connection with its prepared statements.
-final class ReaderConnection {
+/// A reader connection with its prepared statements. Used by one thread at a time: the
+/// storage's pool hands it from one reader to the next under its mutex.
+final class ReaderConnection: @unchecked Sendable {
     let connection: SQLiteConnection
     let read: SQLiteStatement
     let scanFrom: SQLiteStatement

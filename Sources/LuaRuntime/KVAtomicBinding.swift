@@ -16,38 +16,27 @@ enum KVAtomicBinding {
     static let metatable = "luat.KVAtomic"
 
     static func installMetatable(_ L: LuaStatePointer) {
-        _ = luaL_newmetatable(L, metatable)
-        lua_createtable(L, 0, 5)
-        for (name, fn) in [("check", atomicCheck), ("put", atomicPut), ("delete", atomicDelete),
-                           ("sum", atomicSum), ("commit", atomicCommit)] as [(String, luat_SwiftFunction)] {
-            LuaStack.pushFunction(L, fn)
-            LuaStack.setField(L, -2, name)
-        }
-        LuaStack.setField(L, -2, "__index")
-        LuaStack.pushFunction(L, atomicGC)
-        LuaStack.setField(L, -2, "__gc")
-        LuaStack.push(L, "KVAtomic")
-        LuaStack.setField(L, -2, "__name")
+        LuaObjectUserdata.newMetatable(
+            L, metatable, typeName: "KVAtomic",
+            methods: [("check", atomicCheck), ("put", atomicPut), ("delete", atomicDelete),
+                      ("sum", atomicSum), ("commit", atomicCommit)],
+            gc: atomicGC)
         luat_pop(L, 1)
     }
 
     /// The builder behind the method's `self`, or the error that tells to use a colon.
     static func box(_ L: LuaStatePointer, method: String, usage: String) throws(LuaError) -> AtomicBox {
-        guard let raw = luaL_testudata(L, 1, metatable),
-              let box = raw.assumingMemoryBound(to: UnsafeRawPointer?.self).pointee else {
+        guard let box = LuaObjectUserdata.object(L, 1, metatable: metatable, as: AtomicBox.self) else {
             throw LuaError("call it as a method with a colon: atomic:\(method)(\(usage)), not atomic.\(method)(...)")
         }
-        return Unmanaged<AtomicBox>.fromOpaque(box).takeUnretainedValue()
+        return box
     }
 
     /// `KV.atomic()`: a new, empty atomic commit over the state's store.
     static let create: luat_SwiftFunction = { L in
         let L = L!
         let atomic = LuaContext.current(L).store.atomic()
-        let slot = luat_newuserdata(L, MemoryLayout<UnsafeRawPointer?>.size)!
-            .assumingMemoryBound(to: UnsafeRawPointer?.self)
-        slot.pointee = UnsafeRawPointer(Unmanaged.passRetained(AtomicBox(atomic)).toOpaque())
-        luaL_setmetatable(L, metatable)
+        LuaObjectUserdata.push(L, AtomicBox(atomic), metatable: metatable)
         return 1
     }
 
@@ -143,13 +132,6 @@ private func atomicCommit(_ L: LuaStatePointer?) -> Int32 {
 }
 
 private func atomicGC(_ L: LuaStatePointer?) -> Int32 {
-    let L = L!
-    if let raw = luaL_testudata(L, 1, KVAtomicBinding.metatable) {
-        let slot = raw.assumingMemoryBound(to: UnsafeRawPointer?.self)
-        if let box = slot.pointee {
-            slot.pointee = nil
-            Unmanaged<AtomicBox>.fromOpaque(box).release()
-        }
-    }
+    LuaObjectUserdata.release(L!, 1, metatable: KVAtomicBinding.metatable, as: AtomicBox.self)
     return 0
 }

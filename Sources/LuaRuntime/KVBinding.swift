@@ -8,22 +8,15 @@ enum KVBinding {
     static let namespaceMetatable = "luat.KVNamespace"
 
     static func install(_ L: LuaStatePointer) {
-        _ = luaL_newmetatable(L, namespaceMetatable)
+        LuaObjectUserdata.newMetatable(
+            L, namespaceMetatable, typeName: "KVNamespace",
+            methods: [("get", kvGet), ("getWithMetadata", kvGetWithMetadata), ("put", kvPut),
+                      ("delete", kvDelete), ("list", kvList), ("increment", kvIncrement)],
+            gc: kvNamespaceGC)
         lua_pushboolean(L, 0)
         LuaStack.setField(L, -2, "__metatable") // shared by every namespace: not for scripts to change
-        lua_createtable(L, 0, 6)
-        for (name, fn) in [("get", kvGet), ("getWithMetadata", kvGetWithMetadata), ("put", kvPut),
-                           ("delete", kvDelete), ("list", kvList), ("increment", kvIncrement)] as [(String, luat_SwiftFunction)] {
-            LuaStack.pushFunction(L, fn)
-            LuaStack.setField(L, -2, name)
-        }
-        LuaStack.setField(L, -2, "__index")
-        LuaStack.pushFunction(L, kvNamespaceGC)
-        LuaStack.setField(L, -2, "__gc")
         LuaStack.pushFunction(L, kvNamespaceToString)
         LuaStack.setField(L, -2, "__tostring")
-        LuaStack.push(L, "KVNamespace")
-        LuaStack.setField(L, -2, "__name")
         luat_pop(L, 1)
 
         KVAtomicBinding.installMetatable(L)
@@ -38,20 +31,18 @@ enum KVBinding {
 
     /// The namespace behind the method's `self`, or the error that tells to use a colon.
     static func namespace(_ L: LuaStatePointer, method: String, usage: String) throws(LuaError) -> KVNamespace {
-        guard let raw = luaL_testudata(L, 1, namespaceMetatable),
-              let box = raw.assumingMemoryBound(to: UnsafeRawPointer?.self).pointee else {
+        guard let box = LuaObjectUserdata.object(L, 1, metatable: namespaceMetatable, as: NamespaceBox.self) else {
             throw LuaError("call it as a method with a colon: kv:\(method)(\(usage)), not kv.\(method)(...)")
         }
-        return Unmanaged<NamespaceBox>.fromOpaque(box).takeUnretainedValue().namespace
+        return box.namespace
     }
 
     /// The namespace passed as an argument at `index` (a value from `KV.namespace`).
     static func namespaceArgument(_ L: LuaStatePointer, _ index: Int32) throws(LuaError) -> KVNamespace {
-        guard let raw = luaL_testudata(L, index, namespaceMetatable),
-              let box = raw.assumingMemoryBound(to: UnsafeRawPointer?.self).pointee else {
+        guard let box = LuaObjectUserdata.object(L, index, metatable: namespaceMetatable, as: NamespaceBox.self) else {
             throw LuaError("namespace must be a namespace from KV.namespace(name), got \(LuaStack.typeName(L, index))")
         }
-        return Unmanaged<NamespaceBox>.fromOpaque(box).takeUnretainedValue().namespace
+        return box.namespace
     }
 
     /// The counter delta at `index`: an integer, `default` when absent.
@@ -225,42 +216,21 @@ final class NamespaceBox {
     init(_ namespace: KVNamespace) { self.namespace = namespace }
 }
 
-/// Suggests the option a misspelt name meant: same letters ignoring case, or at most two edits away.
-enum OptionSuggestion {
-    static func closest(to name: String, in known: [String]) -> String? {
-        let lowered = lowercased(name)
-        var best: (String, Int)? = nil
-        for candidate in known {
-            let distance = editDistance(lowered, lowercased(candidate))
-            if distance <= 2, best == nil || distance < best!.1 { best = (candidate, distance) }
-        }
-        return best?.0
-    }
-
-    static func lowercased(_ text: String) -> [UInt8] {
-        text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
-    }
-
-    static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = previous
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
-    }
-}
-
 // MARK: Lua-callable functions (run through the C trampoline; they never raise themselves)
 
-private func fail(_ L: LuaStatePointer, _ method: String, _ error: LuaError) -> Int32 {
-    LuaStack.raise(L, "KV.\(method): " + error.message)
+/// Runs the namespace method `method` (`kv:method(usage)`): `body` gets the state and the
+/// namespace behind `self` and returns the count of results it pushed; an error from either
+/// is raised as `KV.method: message`.
+@inline(__always)
+private func namespaceMethod(_ L: LuaStatePointer?, _ method: String, usage: String,
+                             _ body: (LuaStatePointer, KVNamespace) throws(LuaError) -> Int32) -> Int32 {
+    let L = L!
+    do throws(LuaError) {
+        let ns = try KVBinding.namespace(L, method: method, usage: usage)
+        return try body(L, ns)
+    } catch {
+        return LuaStack.raise(L, "KV.\(method): " + error.message)
+    }
 }
 
 private func kvNamespace(_ L: LuaStatePointer?) -> Int32 {
@@ -276,30 +246,19 @@ private func kvNamespace(_ L: LuaStatePointer?) -> Int32 {
     } catch {
         return LuaStack.raise(L, "KV.namespace: " + error.message)
     }
-    let slot = luat_newuserdata(L, MemoryLayout<UnsafeRawPointer?>.size)!
-        .assumingMemoryBound(to: UnsafeRawPointer?.self)
-    slot.pointee = UnsafeRawPointer(Unmanaged.passRetained(NamespaceBox(namespace)).toOpaque())
-    luaL_setmetatable(L, KVBinding.namespaceMetatable)
+    LuaObjectUserdata.push(L, NamespaceBox(namespace), metatable: KVBinding.namespaceMetatable)
     return 1
 }
 
 private func kvNamespaceGC(_ L: LuaStatePointer?) -> Int32 {
-    let L = L!
-    if let raw = luaL_testudata(L, 1, KVBinding.namespaceMetatable) {
-        let slot = raw.assumingMemoryBound(to: UnsafeRawPointer?.self)
-        if let box = slot.pointee {
-            slot.pointee = nil
-            Unmanaged<NamespaceBox>.fromOpaque(box).release()
-        }
-    }
+    LuaObjectUserdata.release(L!, 1, metatable: KVBinding.namespaceMetatable, as: NamespaceBox.self)
     return 0
 }
 
 private func kvNamespaceToString(_ L: LuaStatePointer?) -> Int32 {
     let L = L!
-    if let raw = luaL_testudata(L, 1, KVBinding.namespaceMetatable),
-       let box = raw.assumingMemoryBound(to: UnsafeRawPointer?.self).pointee {
-        LuaStack.push(L, "KVNamespace(" + Unmanaged<NamespaceBox>.fromOpaque(box).takeUnretainedValue().namespace.name + ")")
+    if let box = LuaObjectUserdata.object(L, 1, metatable: KVBinding.namespaceMetatable, as: NamespaceBox.self) {
+        LuaStack.push(L, "KVNamespace(" + box.namespace.name + ")")
     } else {
         LuaStack.push(L, "KVNamespace")
     }
@@ -307,17 +266,11 @@ private func kvNamespaceToString(_ L: LuaStatePointer?) -> Int32 {
 }
 
 private func kvGet(_ L: LuaStatePointer?) -> Int32 {
-    let L = L!
-    do throws(LuaError) {
-        let ns = try KVBinding.namespace(L, method: "get", usage: "key, type?")
+    namespaceMethod(L, "get", usage: "key, type?") { (L, ns) throws(LuaError) -> Int32 in
         let type = try KVBinding.readType(L, 3)
         if lua_type(L, 2) == LUA_TTABLE {
-            let found = try KVBinding.bulkEntries(L, ns)
-            lua_createtable(L, 0, Int32(found.count))
-            for (key, entry) in found {
-                LuaStack.push(L, key)
+            try KVBinding.pushBulk(L, ns) { (key, entry) throws(LuaError) in
                 try KVBinding.pushValue(L, entry.value, as: type, key: key)
-                lua_rawset(L, -3)
             }
             return 1
         }
@@ -342,26 +295,18 @@ private func kvGet(_ L: LuaStatePointer?) -> Int32 {
         guard let value else { lua_pushnil(L); return 1 }
         try KVBinding.pushValue(L, value, as: type, key: key)
         return 1
-    } catch {
-        return fail(L, "get", error)
     }
 }
 
 private func kvGetWithMetadata(_ L: LuaStatePointer?) -> Int32 {
-    let L = L!
-    do throws(LuaError) {
-        let ns = try KVBinding.namespace(L, method: "getWithMetadata", usage: "key, type?")
+    namespaceMethod(L, "getWithMetadata", usage: "key, type?") { (L, ns) throws(LuaError) -> Int32 in
         let type = try KVBinding.readType(L, 3)
         if lua_type(L, 2) == LUA_TTABLE {
-            let found = try KVBinding.bulkEntries(L, ns)
-            lua_createtable(L, 0, Int32(found.count))
-            for (key, entry) in found {
-                LuaStack.push(L, key)
+            try KVBinding.pushBulk(L, ns) { (key, entry) throws(LuaError) in
                 lua_createtable(L, 0, 4)
                 try KVBinding.pushValue(L, entry.value, as: type, key: key)
                 LuaStack.setField(L, -2, "value")
                 try KVBinding.setMetaFields(L, entry)
-                lua_rawset(L, -3)
             }
             return 1
         }
@@ -376,55 +321,39 @@ private func kvGetWithMetadata(_ L: LuaStatePointer?) -> Int32 {
         lua_createtable(L, 0, 3)
         try KVBinding.setMetaFields(L, entry)
         return 2
-    } catch {
-        return fail(L, "getWithMetadata", error)
     }
 }
 
 private func kvPut(_ L: LuaStatePointer?) -> Int32 {
-    let L = L!
-    do throws(LuaError) {
-        let ns = try KVBinding.namespace(L, method: "put", usage: "key, value, options?")
+    namespaceMethod(L, "put", usage: "key, value, options?") { (L, ns) throws(LuaError) -> Int32 in
         let key = try KVBinding.key(L, 2)
         let value = try KVBinding.valueBytes(L, 3)
         let options = try KVBinding.putOptions(L, 4)
         try kvCall { () throws(KVError) in try ns.put(keyBytes: key, value, options) }
         return 0
-    } catch {
-        return fail(L, "put", error)
     }
 }
 
 private func kvDelete(_ L: LuaStatePointer?) -> Int32 {
-    let L = L!
-    do throws(LuaError) {
-        let ns = try KVBinding.namespace(L, method: "delete", usage: "key")
+    namespaceMethod(L, "delete", usage: "key") { (L, ns) throws(LuaError) -> Int32 in
         let key = try KVBinding.key(L, 2)
         try kvCall { () throws(KVError) in try ns.delete(keyBytes: key) }
         return 0
-    } catch {
-        return fail(L, "delete", error)
     }
 }
 
 private func kvIncrement(_ L: LuaStatePointer?) -> Int32 {
-    let L = L!
-    do throws(LuaError) {
-        let ns = try KVBinding.namespace(L, method: "increment", usage: "key, n?")
+    namespaceMethod(L, "increment", usage: "key, n?") { (L, ns) throws(LuaError) -> Int32 in
         let key = try KVBinding.key(L, 2)
         let n = try KVBinding.counterDelta(L, 3, default: 1)
         let value = try kvCall { () throws(KVError) in try ns.increment(keyBytes: key, by: n) }
         lua_pushinteger(L, value)
         return 1
-    } catch {
-        return fail(L, "increment", error)
     }
 }
 
 private func kvList(_ L: LuaStatePointer?) -> Int32 {
-    let L = L!
-    do throws(LuaError) {
-        let ns = try KVBinding.namespace(L, method: "list", usage: "options?")
+    namespaceMethod(L, "list", usage: "options?") { (L, ns) throws(LuaError) -> Int32 in
         let options = try KVBinding.listOptions(L, 2)
         let page = try kvCall { () throws(KVError) in try ns.list(options) }
         lua_createtable(L, 0, 3)
@@ -449,8 +378,6 @@ private func kvList(_ L: LuaStatePointer?) -> Int32 {
             LuaStack.setField(L, -2, "cursor")
         }
         return 1
-    } catch {
-        return fail(L, "list", error)
     }
 }
 
@@ -461,14 +388,20 @@ func kvCall<T>(_ body: () throws(KVError) -> T) throws(LuaError) -> T {
 }
 
 extension KVBinding {
-    /// Bulk reads: the keys of the table at stack index 2 that exist, with their entries,
-    /// in the order given.
-    static func bulkEntries(_ L: LuaStatePointer, _ ns: KVNamespace) throws(LuaError) -> [(key: [UInt8], entry: KVEntry)] {
+    /// A bulk read: pushes a table from each key of the table at stack index 2 that exists to
+    /// the one value `pushEntry` pushes for its entry.
+    static func pushBulk(_ L: LuaStatePointer, _ ns: KVNamespace,
+                         _ pushEntry: (_ key: [UInt8], _ entry: KVEntry) throws(LuaError) -> Void) throws(LuaError) {
         let keys = try keyList(L, 2)
         let entries = try kvCall { () throws(KVError) in try ns.getMany(keyBytes: keys) }
         var found: [(key: [UInt8], entry: KVEntry)] = []
         for (key, entry) in zip(keys, entries) where entry != nil { found.append((key, entry!)) }
-        return found
+        lua_createtable(L, 0, Int32(found.count))
+        for (key, entry) in found {
+            LuaStack.push(L, key)
+            try pushEntry(key, entry)
+            lua_rawset(L, -3)
+        }
     }
 
     /// Sets `expiration` (when there is one), `metadata` and `version` on the table on top of

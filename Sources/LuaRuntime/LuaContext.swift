@@ -83,39 +83,6 @@ final class LuaContext {
 /// Registry table: absolute module path → the module's value (loaded once per state).
 let moduleCacheKey = "luat.modules"
 
-/// The Lua half of `require`: the loop guard and the call of the module's chunk run in Lua,
-/// so a module's own error keeps its traceback and never crosses a Swift frame.
-let requireSource = """
-local find, loaded, cache = ...
-local type, error, setmetatable = type, error, setmetatable
-local loading = {}
-local function unmark(path)
-    return setmetatable({}, { __close = function() loading[path] = nil end })
-end
-local function require_from(caller, name)
-    if type(name) ~= "string" then
-        error("require: module name must be a string, got " .. type(name), 0)
-    end
-    local preloaded = loaded[name]
-    if preloaded ~= nil then return preloaded end
-    local path, chunk = find(name, caller)
-    if chunk == nil then return cache[path] end
-    if loading[path] then
-        error("require: module \\"" .. name .. "\\" requires itself while loading (" .. path .. ")", 0)
-    end
-    loading[path] = true
-    local guard <close> = unmark(path)
-    local result = chunk(name, path)
-    if result == nil then result = true end
-    cache[path] = result
-    return result
-end
-local function bind(caller)
-    return function(name) return require_from(caller, name) end
-end
-return function(name) return require_from(nil, name) end, bind
-"""
-
 /// The global through which every loaded chunk gets its file-bound `require`.
 let requireBinderGlobal = "__luat_require_for"
 
@@ -190,17 +157,6 @@ func luaFail(_ L: LuaStatePointer?) -> Int32 {
 }
 
 // MARK: print and error messages
-
-/// `print` when the host gives a print handler: same text as Lua's own print.
-let printSource = """
-local write, select, tostring, concat = ...
-return function(...)
-    local n = select("#", ...)
-    local parts = {}
-    for i = 1, n do parts[i] = tostring((select(i, ...))) end
-    write(concat(parts, "\\t") .. "\\n")
-end
-"""
 
 func luaWrite(_ L: LuaStatePointer?) -> Int32 {
     let L = L!

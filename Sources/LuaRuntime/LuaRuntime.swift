@@ -58,7 +58,7 @@ public final class LuaRuntime: @unchecked Sendable {
         LuaStack.pushFunction(L, requireFind)
         lua_getfield(L, LuaStack.registry, LUA_LOADED_TABLE)
         lua_pushvalue(L, cache)
-        guard LuaStack.runInternal(L, requireSource, name: "[luat require]", arguments: 3, results: 2) else {
+        guard LuaStack.runInternal(L, LuaPrelude.require, name: "[luat require]", arguments: 3, results: 2) else {
             throw LuaError("cannot install require: " + (LuaStack.string(L, -1) ?? "?"))
         }
         lua_setglobal(L, requireBinderGlobal)
@@ -82,7 +82,7 @@ public final class LuaRuntime: @unchecked Sendable {
             lua_getglobal(L, "table")
             lua_getfield(L, -1, "concat")
             luat_remove(L, -2)
-            guard LuaStack.runInternal(L, printSource, name: "[luat print]", arguments: 4) else {
+            guard LuaStack.runInternal(L, LuaPrelude.print, name: "[luat print]", arguments: 4) else {
                 throw LuaError("cannot install print: " + (LuaStack.string(L, -1) ?? "?"))
             }
             lua_setglobal(L, "print")

@@ -1,5 +1,6 @@
 import KVCore
 import LuatHTTP
+import LuatRouting
 
 /// One authenticated REST request: the endpoints themselves. Each checks the token's access
 /// before touching the store, validates everything through `KVRules` (via `KVNamespace`),
@@ -49,7 +50,19 @@ struct KVAPICall {
 
     // MARK: query and body
 
-    private var query: [(name: String, value: String)] { PercentDecoding.query(request.query) }
+    /// The fields of the query string, in order (`a=1&b=x+y`), percent-decoded: a name with a
+    /// malformed escape is left out, a value with one is empty.
+    private var query: [(name: String, value: String)] {
+        guard let text = request.query, !text.isEmpty else { return [] }
+        var out: [(name: String, value: String)] = []
+        for part in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = percentDecodedBytes(pieces[0], plusAsSpace: true) else { continue }
+            let value = pieces.count > 1 ? percentDecodedBytes(pieces[1], plusAsSpace: true) ?? [] : []
+            out.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+        return out
+    }
 
     private func queryValue(_ name: String) -> String? { query.last { $0.name == name }?.value }
 
@@ -193,15 +206,17 @@ struct KVAPICall {
         let ns = try namespace(try title(id))
         var value = request.body
         var options = PutOptions()
-        if let contentType = request.headers["content-type"], let boundary = MultipartForm.boundary(contentType: contentType) {
-            let form: MultipartForm
-            do { form = try MultipartForm(body: request.body, boundary: boundary) } catch {
+        if let contentType = request.headers["content-type"], let boundary = MediaType(contentType).multipartBoundary {
+            let parts: [MultipartPart]
+            do { parts = try MultipartReader.namedParts(body: request.body, boundary: boundary) } catch {
                 throw .badRequest("KV.put: \(error.message)")
             }
-            guard let part = form["value"] else { throw .badRequest("KV.put: the multipart body has no \"value\" part") }
-            value = part
-            if let metadata = form["metadata"] {
-                options.metadata = String(decoding: metadata, as: UTF8.self)
+            guard let part = parts.first(where: { $0.name == "value" }) else {
+                throw .badRequest("KV.put: the multipart body has no \"value\" part")
+            }
+            value = Array(part.content)
+            if let metadata = parts.first(where: { $0.name == "metadata" }) {
+                options.metadata = String(decoding: metadata.content, as: UTF8.self)
             }
         }
         options.expiration = try seconds("expiration", option: "expiration")

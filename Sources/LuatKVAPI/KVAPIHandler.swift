@@ -1,5 +1,6 @@
 import KVCore
 import LuatHTTP
+import LuatRouting
 import NIOPosix
 
 /// Cloudflare's Workers KV REST API (API v4) over a `KVStore`, mounted at `/client/v4`:
@@ -67,7 +68,7 @@ public final class KVAPIHandler: HTTPHandler, @unchecked Sendable {
               segments[4] == "storage", segments[5] == "kv", segments[6] == "namespaces" else {
             throw KVAPIError(404, KVAPIError.routeCode, "no route for \(request.method) \(request.path)")
         }
-        guard let account = PercentDecoding.decode(segments[3]), !account.isEmpty else {
+        guard let account = percentDecodedBytes(segments[3]), !account.isEmpty else {
             throw KVAPIError(404, KVAPIError.routeCode, "account id missing in the path")
         }
         if let expected = settings.accountID, Array(expected.utf8) != account {
@@ -114,7 +115,7 @@ public final class KVAPIHandler: HTTPHandler, @unchecked Sendable {
     /// A key from the rest of the path, percent-decoded (a `/` may be sent as is or as `%2F`).
     private static func key(_ parts: ArraySlice<Substring>) throws(KVAPIError) -> [UInt8] {
         let joined = parts.joined(separator: "/")
-        guard let bytes = PercentDecoding.decode(Substring(joined)) else {
+        guard let bytes = percentDecodedBytes(joined) else {
             throw .badRequest("key_name: malformed percent-encoding in the path")
         }
         return bytes

@@ -1,11 +1,18 @@
 import KVCore
 
-/// `type/subtype; name=value` from a Content-Type header, the type in lower case.
-struct MediaType {
-    var type: String
-    var parameters: [String: String] = [:]
+/// `type/subtype; name=value` from a Content-Type header, the type and the parameter names
+/// in lower case, quotes around a value removed.
+public struct MediaType {
+    public var type: String
+    public var parameters: [String: String] = [:]
 
-    init(_ header: String) {
+    /// The `boundary` of a `multipart/form-data` type; nil for another type or an empty boundary.
+    public var multipartBoundary: String? {
+        guard type == "multipart/form-data", let boundary = parameters["boundary"], !boundary.isEmpty else { return nil }
+        return boundary
+    }
+
+    public init(_ header: String) {
         let parts = header.split(separator: ";")
         type = ASCIICase.lower(parts.first.map { $0.trimmingSpaces() } ?? "")
         for part in parts.dropFirst() {

@@ -2,6 +2,13 @@ import KVCore
 
 /// Decodes `%XX` escapes (and `+` as a space when asked); nil for a bad escape or bytes that are not UTF-8.
 func percentDecode<S: StringProtocol>(_ text: S, plusAsSpace: Bool) -> String? {
+    guard let bytes = percentDecodedBytes(text, plusAsSpace: plusAsSpace), UTF8Validation.isValid(bytes) else { return nil }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Decodes `%XX` escapes (and `+` as a space when asked) into bytes, which need not be UTF-8;
+/// nil when an escape is malformed (`%` not followed by two hex digits).
+public func percentDecodedBytes<S: StringProtocol>(_ text: S, plusAsSpace: Bool = false) -> [UInt8]? {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(text.utf8.count)
     var iterator = text.utf8.makeIterator()
@@ -15,7 +22,7 @@ func percentDecode<S: StringProtocol>(_ text: S, plusAsSpace: Bool) -> String? {
             bytes.append(byte)
         }
     }
-    return UTF8Validation.isValid(bytes) ? String(decoding: bytes, as: UTF8.self) : nil
+    return bytes
 }
 
 private func hexValue(_ c: UInt8) -> UInt8? {

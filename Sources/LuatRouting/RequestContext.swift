@@ -74,7 +74,7 @@ public struct RequestContext: Sendable {
             form = ParsedQuery.urlEncoded(text).map { ($0.name, JSONValue.string($0.value)) }
             body = .object(firstWins(form))
         case "multipart/form-data":
-            guard let boundary = media.parameters["boundary"], !boundary.isEmpty else { return }
+            guard let boundary = media.multipartBoundary else { return }
             form = MultipartParser.parse(rawBody, boundary: boundary)
             body = .object(firstWins(form))
         case let type where type == "application/json" || type.hasSuffix("+json"):

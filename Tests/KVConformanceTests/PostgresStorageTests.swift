@@ -111,6 +111,30 @@ struct PostgresStorageTests {
         #expect(try first.namespaces().map(\.name.text) == ["other", "shared"])
     }
 
+    @Test func callersBeyondThePoolSizeWaitForAConnection() throws {
+        // Eight threads on a pool of two: six wait at any time, each is woken when a
+        // connection comes back, and no more than two connections are ever opened.
+        let schema = try PostgresTestSchema()
+        var settings = schema.settings
+        settings.poolSize = 2
+        settings.applicationName = "luat_pool_" + schema.name.suffix(12)
+        let storage = try PostgresStorage(settings: settings)
+        let store = KVStore(storage: storage, clock: ManualClock(seconds: 1_700_000_000))
+        let kv = try store.namespace("pool")
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            do {
+                for i in 0..<100 { try kv.put("t\(thread):\(i)", "v") }
+            } catch { failures.add("\(error)") }
+        }
+        #expect(failures.all.isEmpty, "\(failures.all.prefix(5))")
+        #expect(try kv.list().keys.count == 800)
+        let raw = try RawPostgres(schema.settings)
+        let open = try raw.int("SELECT count(*) FROM pg_stat_activity WHERE application_name = '\(settings.applicationName)'")
+        #expect(open == 2)
+        withExtendedLifetime(storage) {}
+    }
+
     @Test func dataSurvivesClosingAndReopening() throws {
         let schema = try PostgresTestSchema()
         let clock = ManualClock(seconds: 1_700_000_000)

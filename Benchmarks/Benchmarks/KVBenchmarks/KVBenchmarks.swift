@@ -412,4 +412,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(residentGrowthTotal, max(0, residentAfter - residentBefore))
         benchmark.measurement(luaGrowth, max(0, env.runtime.memoryInUseKilobytes - luaBefore))
     }
+
+    // Per-operation cost of each storage backend (BackendCost.swift).
+    backendCostBenchmarks()
 }

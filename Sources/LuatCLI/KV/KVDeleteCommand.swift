@@ -9,10 +9,7 @@ struct KVDeleteCommand: ParsableCommand {
         discussion: "Deleting by prefix asks for confirmation when run on a terminal, unless --yes is given."
     )
 
-    @OptionGroup var store: StoreOptions
-
-    @Argument(help: "The namespace.")
-    var namespace: String
+    @OptionGroup var target: NamespaceOptions
 
     @Argument(help: "Keys to delete.")
     var keys: [String] = []
@@ -30,7 +27,7 @@ struct KVDeleteCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let ns = try store.openStore().namespace(namespace)
+            let ns = try target.open()
             if let prefix { try deletePrefix(prefix, in: ns) } else { try deleteKeys(in: ns) }
         }
     }
@@ -41,7 +38,7 @@ struct KVDeleteCommand: ParsableCommand {
         let missing = try keys.filter { try ns.getWithMetadata($0) == nil }
         try ns.deleteMany(keyBytes: keyBytes)
         let removed = keys.count - missing.count
-        var line = "Deleted \(Terminal.keys(removed)) from namespace \(Terminal.quoted(namespace))."
+        var line = "Deleted \(Terminal.keys(removed)) from namespace \(Terminal.quoted(target.namespace))."
         if !missing.isEmpty { line += " Not found: \(missing.map(Terminal.quoted).joined(separator: ", "))." }
         print(line)
     }
@@ -53,10 +50,10 @@ struct KVDeleteCommand: ParsableCommand {
             let count = try ns.countKeys(prefix: prefix)
             total = count
             if count == 0 {
-                print("No \(prefix.isEmpty ? "keys" : what) in namespace \(Terminal.quoted(namespace)).")
+                print("No \(prefix.isEmpty ? "keys" : what) in namespace \(Terminal.quoted(target.namespace)).")
                 return
             }
-            guard Terminal.confirm("Delete \(Terminal.keys(count)) (\(what)) from namespace \(Terminal.quoted(namespace))?") else {
+            guard Terminal.confirm("Delete \(Terminal.keys(count)) (\(what)) from namespace \(Terminal.quoted(target.namespace))?") else {
                 Terminal.printError("Cancelled; nothing was deleted.")
                 throw ExitCode.failure
             }
@@ -72,6 +69,6 @@ struct KVDeleteCommand: ParsableCommand {
             return true
         }
         progress.finish()
-        print("Deleted \(Terminal.keys(removed)) (\(what)) from namespace \(Terminal.quoted(namespace)).")
+        print("Deleted \(Terminal.keys(removed)) (\(what)) from namespace \(Terminal.quoted(target.namespace)).")
     }
 }

@@ -15,10 +15,7 @@ struct KVExportCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var store: StoreOptions
-
-    @Argument(help: "The namespace.")
-    var namespace: String
+    @OptionGroup var target: NamespaceOptions
 
     @Option(name: .long, help: "Only keys starting with this prefix.")
     var prefix: String?
@@ -28,7 +25,7 @@ struct KVExportCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let ns = try store.openStore().namespace(namespace)
+            let ns = try target.open()
             // A file is written beside its final name and renamed at the end, so a failed
             // export never leaves half a file under that name.
             let partial = output.map { "\($0).partial-\(ProcessInfo.processInfo.processIdentifier)" }
@@ -45,7 +42,7 @@ struct KVExportCommand: ParsableCommand {
                         throw CommandFailure("cannot rename \(partial) to \(output): \(String(cString: strerror(errno)))")
                     }
                 }
-                Terminal.printError("Exported \(Terminal.keys(count)) from namespace \(Terminal.quoted(namespace))\(output.map { " to \($0)" } ?? "").")
+                Terminal.printError("Exported \(Terminal.keys(count)) from namespace \(Terminal.quoted(target.namespace))\(output.map { " to \($0)" } ?? "").")
             } catch {
                 if let partial { unlink(partial) }
                 throw error

@@ -14,10 +14,7 @@ struct KVGetCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var store: StoreOptions
-
-    @Argument(help: "The namespace.")
-    var namespace: String
+    @OptionGroup var target: NamespaceOptions
 
     @Argument(help: "The key.")
     var key: String
@@ -30,9 +27,9 @@ struct KVGetCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let ns = try store.openStore().namespace(namespace)
+            let ns = try target.open()
             guard let entry = try ns.getWithMetadata(key) else {
-                throw CommandFailure("key \(Terminal.quoted(key)) not found in namespace \(Terminal.quoted(namespace))")
+                throw CommandFailure("key \(Terminal.quoted(key)) not found in namespace \(Terminal.quoted(target.namespace))")
             }
             let out = ByteSink.standardOutput()
             if json {

@@ -17,10 +17,7 @@ struct KVImportCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var store: StoreOptions
-
-    @Argument(help: "The namespace.")
-    var namespace: String
+    @OptionGroup var target: NamespaceOptions
 
     @Argument(help: "The JSON file; - reads standard input.")
     var file: String
@@ -31,7 +28,7 @@ struct KVImportCommand: ParsableCommand {
             // One instant for the whole import: expirations are judged against it while
             // checking, and the store writes with the same clock.
             let now = SystemClock().nowSeconds()
-            let ns = try store.openStore(clock: ManualClock(seconds: now)).namespace(namespace)
+            let ns = try target.open(clock: ManualClock(seconds: now))
 
             let progress = ProgressBar("Checking", total: entries.count)
             var batch: [(key: [UInt8], value: [UInt8], options: PutOptions)] = []
@@ -54,7 +51,7 @@ struct KVImportCommand: ParsableCommand {
             // A key given more than once is stored once, with its last entry.
             var distinct = Set<[UInt8]>()
             for entry in batch { distinct.insert(entry.key) }
-            var line = "Imported \(Terminal.keys(distinct.count)) into namespace \(Terminal.quoted(namespace))."
+            var line = "Imported \(Terminal.keys(distinct.count)) into namespace \(Terminal.quoted(target.namespace))."
             let repeated = batch.count - distinct.count
             if repeated > 0 {
                 line += " \(Terminal.count(repeated)) \(repeated == 1 ? "entry repeated" : "entries repeated") a key given earlier in the file; the last entry for each key was kept."

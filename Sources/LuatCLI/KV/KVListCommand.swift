@@ -12,10 +12,7 @@ struct KVListCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var store: StoreOptions
-
-    @Argument(help: "The namespace.")
-    var namespace: String
+    @OptionGroup var target: NamespaceOptions
 
     @Option(name: .long, help: "Only keys starting with this prefix.")
     var prefix: String?
@@ -34,7 +31,7 @@ struct KVListCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let ns = try store.openStore().namespace(namespace)
+            let ns = try target.open()
             let out = ByteSink.standardOutput()
             let asJSON = json || !Terminal.stdoutIsTerminal
             // JSON streams page by page: the keys array is written as pages arrive.

@@ -11,10 +11,7 @@ struct KVPutCommand: ParsableCommand {
         discussion: "The value is the VALUE argument, the bytes of --file, or standard input when VALUE is -."
     )
 
-    @OptionGroup var store: StoreOptions
-
-    @Argument(help: "The namespace.")
-    var namespace: String
+    @OptionGroup var target: NamespaceOptions
 
     @Argument(help: "The key.")
     var key: String
@@ -47,7 +44,7 @@ struct KVPutCommand: ParsableCommand {
             options.expiration = try expiration.map { try Self.seconds($0, option: "expiration") }
             options.metadata = metadata.map(Self.compactMetadata)
             let bytes = try readValue()
-            try store.openStore().namespace(namespace).put(key, bytes, options)
+            try target.open().put(key, bytes, options)
         }
     }
 
