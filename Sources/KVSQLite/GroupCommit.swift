@@ -121,8 +121,8 @@ final class GroupCommit: @unchecked Sendable {
     }
 
     /// Runs a batch and returns each write's result, in order. Every write runs in a
-    /// transaction that reads the last version first and records the versions its writes
-    /// took last (see `WriterConnection.beginVersions`).
+    /// transaction that takes its versions from the writer's reserved block (see
+    /// `WriterConnection.beginVersions`).
     private func run(_ batch: [Ticket]) -> [Result<Int64, KVError>] {
         // A vacuum cannot run inside a transaction: a batch holding one runs write by write.
         let hasVacuum = batch.contains { if case .vacuum = $0.operation { true } else { false } }
@@ -147,11 +147,16 @@ final class GroupCommit: @unchecked Sendable {
     }
 
     private func transaction<T>(_ body: () throws(KVError) -> T) throws(KVError) -> T {
-        try writer.connection.transaction { () throws(KVError) -> T in
-            try writer.beginVersions()
-            let result = try body()
-            try writer.endVersions()
-            return result
+        do {
+            return try writer.connection.transaction { () throws(KVError) -> T in
+                try writer.beginVersions()
+                let result = try body()
+                try writer.endVersions()
+                return result
+            }
+        } catch {
+            writer.abandonVersions()
+            throw error
         }
     }
 

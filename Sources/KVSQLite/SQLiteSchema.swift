@@ -40,8 +40,9 @@ enum SQLiteSchema {
         CREATE INDEX entries_by_expiration ON entries(expiration) WHERE expiration IS NOT NULL;
         """),
         .code(splitLargeValues),
-        // Versions: every entry's stamp, and the last stamp handed out (one row). Entries of
-        // older files read as version 0 until their next write.
+        // Versions: every entry's stamp, and the end of the last block of stamps reserved (one
+        // row; WriterConnection.beginVersions). Entries of older files read as version 0
+        // until their next write.
         .sql("""
         ALTER TABLE entries ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
         CREATE TABLE versions (last INTEGER NOT NULL);

@@ -266,10 +266,21 @@ final class WriterConnection {
     let readStatement: SQLiteStatement
     let loadVersion: SQLiteStatement
     let saveVersion: SQLiteStatement
+    let dataVersion: SQLiteStatement
     let anyEntry: SQLiteStatement
-    /// The last version handed out, valid inside a transaction after `beginVersions()`.
-    private var lastVersion: Int64 = 0
-    private var savedVersion: Int64 = 0
+    /// Versions are handed out from a block reserved in the `versions` row: the row holds
+    /// the end of the block (every version handed out is at most the row's value), so a
+    /// transaction writes that row only when it passes the end, once per `versionBlock`
+    /// versions, not once per commit (one page less in every commit's WAL frames).
+    /// Invariant after `beginVersions()`: `nextFree` is greater than every version any
+    /// connection has committed, and `reservedEnd` is the row's value.
+    private var nextFree: Int64 = 0
+    private var reservedEnd: Int64 = 0
+    /// `PRAGMA data_version` when the block was last known good: it changes when another
+    /// connection (another process, `luat kv`) commits, which may have taken versions past
+    /// `nextFree`. Nil: reload the row at the next transaction (start, or after a rollback).
+    private var blockDataVersion: Int64?
+    static let versionBlock: Int64 = 1024
 
     init(_ connection: SQLiteConnection) throws(KVError) {
         self.connection = connection
@@ -285,6 +296,7 @@ final class WriterConnection {
             """)
         loadVersion = try connection.prepare("SELECT last FROM versions")
         saveVersion = try connection.prepare("UPDATE versions SET last = ?1")
+        dataVersion = try connection.prepare("PRAGMA data_version")
         anyEntry = try connection.prepare("SELECT 1 FROM entries LIMIT 1")
         insertBlob = try connection.prepare("INSERT INTO blobs(value) VALUES (?1)")
         deleteStatement = try connection.prepare("DELETE FROM entries WHERE namespace = ?1 AND key = ?2")
@@ -354,26 +366,44 @@ final class WriterConnection {
         return StoredEntry(value: s.bytes(0), expiration: s.optionalInt64(1), metadata: s.optionalBytes(2), version: s.int64(3))
     }
 
-    /// Reads the last version handed out; call first in every write transaction.
+    /// Call first in every write transaction (the write lock held): keeps the reserved block
+    /// when no other connection committed since it was reserved, else starts after the row's
+    /// value (the end of every block any connection reserved).
     func beginVersions() throws(KVError) {
+        let current: Int64
+        do {
+            defer { dataVersion.reset() }
+            guard try dataVersion.step() else { throw KVError.storage("PRAGMA data_version returned nothing in \(connection.path)") }
+            current = dataVersion.int64(0)
+        }
+        if blockDataVersion == current { return }
         defer { loadVersion.reset() }
         guard try loadVersion.step() else { throw KVError.storage("the versions row is missing in \(connection.path)") }
-        lastVersion = loadVersion.int64(0)
-        savedVersion = lastVersion
+        reservedEnd = loadVersion.int64(0)
+        nextFree = reservedEnd + 1
+        blockDataVersion = current
     }
 
     /// A new version, greater than every one handed out before (inside a transaction).
     func nextVersion() -> Int64 {
-        lastVersion += 1
-        return lastVersion
+        defer { nextFree += 1 }
+        return nextFree
     }
 
-    /// Records the versions handed out; call last in every write transaction.
+    /// Call last in every write transaction: reserves the next block when this transaction
+    /// handed out versions past the reserved one.
     func endVersions() throws(KVError) {
-        guard lastVersion != savedVersion else { return }
-        saveVersion.bind(1, lastVersion)
+        guard nextFree - 1 > reservedEnd else { return }
+        let end = nextFree - 1 + Self.versionBlock
+        saveVersion.bind(1, end)
         try saveVersion.run()
-        savedVersion = lastVersion
+        reservedEnd = end
+    }
+
+    /// Call when a write transaction rolled back: the row may not hold the block this
+    /// connection was using, so the next transaction reads it again.
+    func abandonVersions() {
+        blockDataVersion = nil
     }
 
     /// See `SQLiteStorage.vacuum()`. Runs outside any transaction.

@@ -33,6 +33,39 @@ struct SQLiteStorageTests {
         #expect(entry.metadata == #"{"v":1}"#)
     }
 
+    /// Each writer hands out versions from a block it reserved in the file; a writer whose
+    /// file another connection committed to since must start after that connection's block,
+    /// so one key's versions still grow in commit order, and a reopened file goes on above.
+    @Test func versionsGrowInCommitOrderAcrossTwoWritersAndAReopen() throws {
+        let folder = TemporaryFolder()
+        let clock = ManualClock(seconds: 1_700_000_000)
+        var seen: [KVVersion] = []
+        do {
+            let first = KVStore(storage: try SQLiteStorage(dataDirectory: folder.path), clock: clock)
+            let second = KVStore(storage: try SQLiteStorage(dataDirectory: folder.path), clock: clock)
+            let a = try first.namespace("v"), b = try second.namespace("v")
+            for round in 0..<20 {
+                // Uneven runs, so that each writer's block position differs from the other's.
+                for i in 0..<(round % 3 + 1) {
+                    try a.put("k", "a\(round).\(i)")
+                    seen.append(try #require(try a.getWithMetadata("k")?.version))
+                }
+                try b.put("k", "b\(round)")
+                seen.append(try #require(try b.getWithMetadata("k")?.version))
+                try b.put("other\(round)", "x")
+                _ = try first.atomic().sum(a, "n", 1).commit()
+                seen.append(try #require(try a.getWithMetadata("n")?.version))
+            }
+        }
+        let reopened = KVStore(storage: try SQLiteStorage(dataDirectory: folder.path), clock: clock)
+        let kv = try reopened.namespace("v")
+        try kv.put("k", "after")
+        seen.append(try #require(try kv.getWithMetadata("k")?.version))
+        for (earlier, later) in zip(seen, seen.dropFirst()) {
+            #expect(earlier < later, "versions in commit order: \(earlier) then \(later)")
+        }
+    }
+
     @Test func twoStoresOnOneFileSeeEachOthersWrites() throws {
         // Two independent SQLiteStorage objects lock the file exactly as two processes do.
         let folder = TemporaryFolder()
