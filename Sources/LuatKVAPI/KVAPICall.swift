@@ -50,24 +50,29 @@ struct KVAPICall {
 
     // MARK: query and body
 
-    /// The fields of the query string, in order (`a=1&b=x+y`), percent-decoded: a name with a
-    /// malformed escape is left out, a value with one is empty.
-    private var query: [(name: String, value: String)] {
-        guard let text = request.query, !text.isEmpty else { return [] }
-        var out: [(name: String, value: String)] = []
+    /// The last value of query field `name` (`a=1&b=x+y`), percent-decoded; nil when absent.
+    /// A field whose name or value has a malformed escape (`%ZZ`) or is not UTF-8 once decoded
+    /// is refused (400 naming it), so that `prefix=%ZZ` never lists every key.
+    private func queryValue(_ name: String) throws(KVAPIError) -> String? {
+        guard let text = request.query, !text.isEmpty else { return nil }
+        var found: String?
         for part in text.split(separator: "&", omittingEmptySubsequences: true) {
             let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = percentDecodedBytes(pieces[0], plusAsSpace: true) else { continue }
-            let value = pieces.count > 1 ? percentDecodedBytes(pieces[1], plusAsSpace: true) ?? [] : []
-            out.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            guard let fieldName = percentDecode(pieces[0], plusAsSpace: true) else {
+                throw .badRequest("query string: malformed field name \(pieces[0].prefix(64)) (a percent-escape is % and two hex digits, and the bytes must be UTF-8)")
+            }
+            guard fieldName == name else { continue }
+            let rawValue = pieces.count > 1 ? pieces[1] : ""
+            guard let value = percentDecode(rawValue, plusAsSpace: true) else {
+                throw .badRequest("query parameter \(name): malformed value \(rawValue.prefix(64)) (a percent-escape is % and two hex digits, and the bytes must be UTF-8)")
+            }
+            found = value
         }
-        return out
+        return found
     }
 
-    private func queryValue(_ name: String) -> String? { query.last { $0.name == name }?.value }
-
     private func queryInt(_ name: String, default value: Int, range: ClosedRange<Int>) throws(KVAPIError) -> Int {
-        guard let text = queryValue(name) else { return value }
+        guard let text = try queryValue(name) else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw .badRequest("\(name) must be an integer from \(range.lowerBound) to \(range.upperBound) (got \(text))")
         }
@@ -81,7 +86,7 @@ struct KVAPICall {
     }
 
     private func seconds(_ name: String, option: String) throws(KVAPIError) -> Int64? {
-        guard let text = queryValue(name), !text.isEmpty else { return nil }
+        guard let text = try queryValue(name), !text.isEmpty else { return nil }
         guard let number = Double(text) else {
             throw KVAPIError(400, KVAPIError.invalidExpirationCode, "KV.put: \(option) must be a positive integer number of seconds (got \(text))")
         }
@@ -93,9 +98,9 @@ struct KVAPICall {
     func listNamespaces() throws(KVAPIError) -> HTTPResponse {
         let page = try queryInt("page", default: 1, range: 1...Int(Int32.max))
         let perPage = try queryInt("per_page", default: 20, range: 1...1000)
-        let order = queryValue("order") ?? "id"
+        let order = try queryValue("order") ?? "id"
         guard order == "id" || order == "title" else { throw .badRequest("order must be \"id\" or \"title\" (got \(order))") }
-        let direction = queryValue("direction") ?? "asc"
+        let direction = try queryValue("direction") ?? "asc"
         guard direction == "asc" || direction == "desc" else { throw .badRequest("direction must be \"asc\" or \"desc\" (got \(direction))") }
 
         var titles: [String]
@@ -167,9 +172,9 @@ struct KVAPICall {
     func listKeys(_ id: Substring) throws(KVAPIError) -> HTTPResponse {
         let ns = try namespace(try title(id))
         var options = ListOptions()
-        options.prefix = queryValue("prefix").flatMap { $0.isEmpty ? nil : $0 }
-        options.cursor = queryValue("cursor").flatMap { $0.isEmpty ? nil : $0 }
-        if let text = queryValue("limit") {
+        options.prefix = try queryValue("prefix").flatMap { $0.isEmpty ? nil : $0 }
+        options.cursor = try queryValue("cursor").flatMap { $0.isEmpty ? nil : $0 }
+        if let text = try queryValue("limit") {
             guard let number = Double(text) else {
                 throw .badRequest("KV.list: limit must be an integer from 1 to \(KVLimits.maxListLimit) (got \(text))")
             }

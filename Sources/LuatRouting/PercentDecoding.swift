@@ -1,7 +1,7 @@
 import KVCore
 
 /// Decodes `%XX` escapes (and `+` as a space when asked); nil for a bad escape or bytes that are not UTF-8.
-func percentDecode<S: StringProtocol>(_ text: S, plusAsSpace: Bool) -> String? {
+public func percentDecode<S: StringProtocol>(_ text: S, plusAsSpace: Bool) -> String? {
     guard let bytes = percentDecodedBytes(text, plusAsSpace: plusAsSpace), UTF8Validation.isValid(bytes) else { return nil }
     return String(decoding: bytes, as: UTF8.self)
 }

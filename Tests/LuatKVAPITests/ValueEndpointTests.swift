@@ -92,6 +92,22 @@ import Testing
         #expect(api.send("GET", "\(Self.users)/keys?cursor=bogus").status == 400)
     }
 
+    /// A malformed escape in a query value is refused by name; it must not read as "no prefix"
+    /// and list every key.
+    @Test func malformedQueryEscapesAreRefused() throws {
+        let api = try APIBackend.memory.makeAPI()
+        try api.store.namespace("users").put("user:1", "v")
+        let bad = api.send("GET", "\(Self.users)/keys?prefix=%ZZ")
+        #expect(bad.status == 400)
+        #expect(bad.errorMessage.hasPrefix("query parameter prefix: malformed value %ZZ"), "\(bad.errorMessage)")
+        let notUTF8 = api.send("GET", "\(Self.users)/keys?prefix=%FF")
+        #expect(notUTF8.status == 400)
+        #expect(notUTF8.errorMessage.hasPrefix("query parameter prefix: malformed value %FF"))
+        #expect(api.send("GET", "\(Self.users)/keys?limit=10&x%G1=1").errorMessage.hasPrefix("query string: malformed field name x%G1"))
+        let good = api.send("GET", "\(Self.users)/keys?prefix=user%3A")
+        #expect(good.status == 200)
+    }
+
     @Test(arguments: APIBackend.allCases)
     func keyPagesCoverEveryKeyOnce(_ backend: APIBackend) throws {
         let api = try backend.makeAPI()
