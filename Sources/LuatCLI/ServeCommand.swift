@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Bytes one Lua state may hold, e.g. 268435456 or 256MB; 0: no limit (default: [serve] lua_memory_limit, else 256MB).")
     var luaMemoryLimit: String?
 
-    @Option(name: .long, help: ArgumentHelp("Routes whose recent runs averaged under this many milliseconds run on the HTTP event loop itself, the others on the Lua workers; 0: every route on a worker; ignored with PostgreSQL and --watch (default: [serve] event_loop_limit, else 0.5).", valueName: "ms"))
+    @Option(name: .long, help: ArgumentHelp("Routes whose recent runs averaged under this many milliseconds run on the HTTP event loop itself, the others on the Lua workers; 0: every route on a worker; ignored with PostgreSQL and --watch (default: [serve] event_loop_limit, else 0).", valueName: "ms"))
     var eventLoopLimit: Double?
 
     @Flag(name: .long, help: "Production mode: Lua errors answer a generic 500 without the message or file:line.")

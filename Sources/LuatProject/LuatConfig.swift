@@ -39,7 +39,8 @@ public struct LuatConfig: Equatable, Sendable {
     /// `[serve] event_loop_limit`: milliseconds (a number from 0 to 1000; 0: never). Routes
     /// whose recent runs averaged less run on the HTTP event loop that received the request,
     /// without a hop to a Lua worker thread; others on the workers. Not with PostgreSQL.
-    public var eventLoopLimit: Double = 0.5
+    /// Default 0 (off).
+    public var eventLoopLimit: Double = 0
 
     public init() {}
 
@@ -92,10 +93,8 @@ public struct LuatConfig: Equatable, Sendable {
                 }
                 maxInflightBodyBytes = bytes
             }
-            if let v = serve["request_timeout"] {
-                guard let seconds = v.double ?? v.int.map(Double.init), seconds >= 0, seconds <= 86_400 else {
-                    throw LuatProjectError("\(file): [serve] request_timeout must be a number of seconds from 0 to 86400 (0: no limit)")
-                }
+            if let seconds = try Self.number(serve, "request_timeout", in: 0...86_400, file,
+                                             "must be a number of seconds from 0 to 86400 (0: no limit)") {
                 requestTimeout = seconds
             }
             if let v = serve["lua_memory_limit"] {
@@ -104,10 +103,8 @@ public struct LuatConfig: Equatable, Sendable {
                 }
                 luaMemoryLimit = bytes
             }
-            if let v = serve["event_loop_limit"] {
-                guard let ms = v.double ?? v.int.map(Double.init), ms >= 0, ms <= 1000 else {
-                    throw LuatProjectError("\(file): [serve] event_loop_limit must be a number of milliseconds from 0 to 1000 (0: every route runs on a worker)")
-                }
+            if let ms = try Self.number(serve, "event_loop_limit", in: 0...1000, file,
+                                        "must be a number of milliseconds from 0 to 1000 (0: every route runs on a worker)") {
                 eventLoopLimit = ms
             }
             if let v = try Self.string(serve, "lua_library", "serve", file) {
@@ -140,6 +137,16 @@ public struct LuatConfig: Equatable, Sendable {
         guard let value = table[name] else { return nil }
         guard let section = value.table else { throw LuatProjectError("\(file): [\(name)] must be a table") }
         return section
+    }
+
+    /// A `[serve]` number (integer or float) within `range`; `rule` completes the message.
+    private static func number(_ table: TOMLTable, _ key: String, in range: ClosedRange<Double>, _ file: String,
+                               _ rule: String) throws(LuatProjectError) -> Double? {
+        guard let value = table[key] else { return nil }
+        guard let number = value.double ?? value.int.map(Double.init), range.contains(number) else {
+            throw LuatProjectError("\(file): [serve] \(key) \(rule)")
+        }
+        return number
     }
 
     private static func string(_ table: TOMLTable, _ key: String, _ section: String, _ file: String) throws(LuatProjectError) -> String? {

@@ -37,8 +37,9 @@ public struct ServerOptions: Sendable {
     /// Routes whose recent runs averaged less than this run on the event loop that received
     /// the request, on that loop's own Lua state; others (and a route's first run) go to the
     /// worker queue. Nil: every route runs on a worker. Must be nil when the KV store's calls
-    /// block on network I/O (PostgreSQL). Ignored under `watch`.
-    public var eventLoopRouteLimit: Duration? = .microseconds(500)
+    /// block on network I/O (PostgreSQL). Ignored under `watch`. Off by default: under
+    /// concurrent load the worker queue answers more requests per second (docs/performance.md).
+    public var eventLoopRouteLimit: Duration? = nil
     /// Folders `--watch` looks at.
     public var watchedFolders: [String] = []
 
