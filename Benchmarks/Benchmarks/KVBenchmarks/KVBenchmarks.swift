@@ -60,7 +60,7 @@ final class OurSide {
     lazy var lua: LuaEnvironment = {
         let runtime = try! LuaRuntime(store: store, projectRoot: "/bench", files: MemoryFileSource())
         let env = try! runtime.loadEnvironment(source: luaSource, path: "bench.lua")
-        try! env.call("setup", arguments: [.integer(Int64(Settings.keyCount))])
+        try! env.call("setup", arguments: [.integer(Int64(Settings.keyCount)), .integer(Int64(runStamp))])
         return env
     }()
 }
@@ -70,7 +70,9 @@ let luaSource = """
     local order = {}
     local pos = 0
     local value = string.rep("v", 100)
-    function setup(n)
+    local stamp = 0
+    function setup(n, base)
+      stamp = base
       math.randomseed(42)
       for i = 1, 65536 do order[i] = string.format("key:%08d", math.random(n) - 1) end
     end
@@ -82,14 +84,13 @@ let luaSource = """
       end
       pos = p
     end
-    local stamp = 0
-    local tail = string.rep("v", 92)
+    local tail = string.rep("v", 84)
     function put_batch(count)
       local kv, order, p, tail = kv, order, pos, tail
       for _ = 1, count do
         p = (p & 65535) + 1
         stamp = stamp + 1
-        kv:put(order[p], string.format("%08d", stamp % 100000000) .. tail) -- a new value each time
+        kv:put(order[p], string.format("%016d", stamp % 10000000000000000) .. tail) -- a new value each time
       end
       pos = p
     end
@@ -100,25 +101,34 @@ nonisolated(unsafe) var ours: OurSide! = nil
 nonisolated(unsafe) var position = 0
 /// Values to put: each put stores a value different from the one it replaces (SQLite skips
 /// writing a row whose bytes did not change, which would flatter every write benchmark).
+/// The keys repeat from one process to the next (the fixtures are kept), so the 16-digit
+/// stamp starts at a random point in every process: a run never stores again what an
+/// earlier run stored under the same key.
+let runStamp = Int.random(in: 0..<100_000_000_000_000)
 nonisolated(unsafe) var stampedValue = value(0)
-nonisolated(unsafe) var stamp = 0
+nonisolated(unsafe) var stamp = runStamp
 @inline(__always)
 func nextValue() -> [UInt8] {
     stamp += 1
-    var n = stamp
-    for j in 0..<8 { stampedValue[j] = UInt8(ascii: "0") + UInt8(n % 10); n /= 10 }
+    stampDigits(stamp, into: &stampedValue)
     return stampedValue
+}
+
+/// Writes the last 16 decimal digits of `stamp` over the first 16 bytes of `value`.
+@inline(__always)
+func stampDigits(_ stamp: Int, into value: inout [UInt8]) {
+    var n = stamp
+    for j in 0..<16 { value[j] = UInt8(ascii: "0") + UInt8(n % 10); n /= 10 }
 }
 
 /// The same for one writer thread of a group-commit round.
 struct Stamper {
     var value: [UInt8]
     var stamp: Int
-    init(thread: Int) { value = KVBenchmarks.value(thread); stamp = thread << 32 }
+    init(thread: Int) { value = KVBenchmarks.value(thread); stamp = thread * 100_000_000_000_000 + runStamp }
     mutating func next() -> [UInt8] {
         stamp += 1
-        var n = stamp
-        for j in 0..<8 { value[j] = UInt8(ascii: "0") + UInt8(n % 10); n /= 10 }
+        stampDigits(stamp, into: &value)
         return value
     }
 }
