@@ -1,3 +1,4 @@
+import DequeModule
 import NIOCore
 import NIOHTTP1
 
@@ -5,13 +6,21 @@ import NIOHTTP1
 /// the server's body budget, passes the whole request to the `HTTPHandler`, and writes its
 /// response back on this connection's event loop.
 ///
-/// NIO's `HTTPServerPipelineHandler` (before this one) delivers one request at a time and holds
-/// pipelined ones until the previous response has ended, so responses go out in order; its
-/// `HTTPServerProtocolErrorHandler` answers 400 to malformed requests and closes. Every method
-/// runs on the channel's event loop; the handler's `respond` may come from any thread and hops
-/// back here.
-final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// Pipelining: requests are answered one at a time, in order. What arrives while a request is
+/// with the handler (the parts of pipelined requests, a parse error) is kept in `pending` and
+/// taken up once the answer has gone out; reading pauses only while something is kept. A client
+/// that waits for each answer therefore never pauses reading, which spares the event loop two
+/// `epoll_ctl` calls per request (NIO's `HTTPServerPipelineHandler` pauses reading for every
+/// request that is with the handler). Parse errors (NIO's `HTTPParserError`, from the codec
+/// before this handler) get a 400 and close the connection, after the answers to the requests
+/// before them. `ChannelShouldQuiesceEvent` (graceful shutdown) closes an idle connection at
+/// once and a busy one after its current answer (`Connection: close`).
+///
+/// Every method runs on the channel's event loop; the handler's `respond` may come from any
+/// thread and hops back here.
+final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
@@ -27,6 +36,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case closed
     }
 
+    /// Something that arrived while a request was with the handler.
+    private enum Pending {
+        case part(HTTPServerRequestPart)
+        case parseError
+    }
+
     private let shared: ConnectionShared
     private let handler: any HTTPHandler
     private var state = State.idle
@@ -36,6 +51,14 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Counts requests handed to the handler; an answer for an older one is ignored.
     private var serial = 0
     private var remoteAddress: String?
+    /// Kept in arrival order until the answer before them has gone out.
+    private var pending = Deque<Pending>()
+    /// A `read` was held back because `pending` was not empty.
+    private var readHeld = false
+    /// `pending` is being taken up (an answer given inline must not start another pass).
+    private var draining = false
+    /// The server is shutting down: the current answer is the connection's last.
+    private var quiescing = false
 
     init(shared: ConnectionShared, handler: any HTTPHandler) {
         self.shared = shared
@@ -50,7 +73,28 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if case .waiting = state {
+            pending.append(.part(part))
+        } else if case .closed = state {
+            return
+        } else if !pending.isEmpty {
+            pending.append(.part(part))
+        } else {
+            process(part, context: context)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if pending.isEmpty {
+            context.read()
+        } else {
+            readHeld = true
+        }
+    }
+
+    private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             guard case .idle = state else { return }
             receive(head, context: context)
@@ -62,8 +106,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             case .reading(let head):
                 dispatch(head, context: context)
             case .discarding:
-                state = .closed
-                context.close(promise: nil)
+                close(context: context, now: true)
             case .idle, .waiting, .closed:
                 break
             }
@@ -148,10 +191,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         shared.budget.release(answer.reserved)
         state = .idle
         guard context.channel.isActive else {
-            state = .closed
+            close(context: context, now: false)
             return
         }
-        var keepAlive = answer.keepAlive
+        var keepAlive = answer.keepAlive && !quiescing
         var headers = NIOHTTP1.HTTPHeaders()
         headers.reserveCapacity(response.headers.fields.count + 2)
         for (name, value) in response.headers {
@@ -178,10 +221,68 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         }
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            drain(context: context)
         } else {
-            state = .closed
+            close(context: context, now: false)
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Takes up what arrived while the last request was with the handler, until the next
+    /// request goes to the handler; then reads again if a read was held back.
+    private func drain(context: ChannelHandlerContext) {
+        guard !draining else { return }
+        draining = true
+        defer { draining = false }
+        while let next = pending.first {
+            switch state {
+            case .waiting: return
+            case .closed:
+                pending.removeAll()
+                return
+            case .idle, .reading, .discarding:
+                pending.removeFirst()
+                switch next {
+                case .part(let part): process(part, context: context)
+                case .parseError: answerParseError(context: context)
+                }
+            }
+        }
+        if readHeld {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    /// No more requests on this connection: drops what is kept. With `now`, closes the channel
+    /// (otherwise the caller closes it, after its last write).
+    private func close(context: ChannelHandlerContext, now: Bool) {
+        state = .closed
+        pending.removeAll()
+        if now { context.close(promise: nil) }
+    }
+
+    /// A malformed request (NIO's parser gave up): 400 and close, as NIO's
+    /// `HTTPServerProtocolErrorHandler` answers, unless an answer already went out for this
+    /// request (then only close).
+    private func answerParseError(context: ChannelHandlerContext) {
+        switch state {
+        case .idle, .reading:
+            shared.budget.release(reserved)
+            reserved = 0
+            body = []
+            close(context: context, now: false)
+            var headers = NIOHTTP1.HTTPHeaders()
+            headers.add(name: "Connection", value: "close")
+            headers.add(name: "Content-Length", value: "0")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        case .discarding:
+            close(context: context, now: true)
+        case .waiting, .closed:
+            break
         }
     }
 
@@ -241,8 +342,18 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             // Nothing came for the idle timeout: close unless the handler is still working on
             // this connection's request (then the client is rightly waiting).
             if case .waiting = state { return }
-            state = .closed
-            context.close(promise: nil)
+            close(context: context, now: true)
+            return
+        }
+        if event is ChannelShouldQuiesceEvent {
+            switch state {
+            case .idle: close(context: context, now: true)
+            case .closed: break
+            case .reading, .waiting, .discarding:
+                // The request under way gets its answer, with `Connection: close`; nothing after it.
+                quiescing = true
+                pending.removeAll()
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -254,18 +365,28 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             shared.budget.release(reserved)
             reserved = 0
             body = []
-            state = .closed
+            close(context: context, now: false)
         case .waiting:
-            break  // released when the handler answers
+            pending.removeAll()  // the budget is released when the handler answers
         case .idle, .closed:
-            state = .closed
+            close(context: context, now: false)
         }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Protocol errors were answered (400) by NIO's error handler; anything else ends the connection.
-        context.close(promise: nil)
+        guard error is HTTPParserError else {
+            // Anything but a malformed request ends the connection.
+            return close(context: context, now: true)
+        }
+        // The codec reads nothing more after a parse error; the answer waits for those before it.
+        if case .waiting = state {
+            pending.append(.parseError)
+        } else if !pending.isEmpty {
+            pending.append(.parseError)
+        } else {
+            answerParseError(context: context)
+        }
     }
 
     private static func isFraming(_ name: String) -> Bool {

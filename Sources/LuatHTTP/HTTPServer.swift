@@ -4,10 +4,11 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// An HTTP/1.1 server on SwiftNIO: NIOHTTP1's codec (with its pipelining and protocol-error
-/// handlers) and one `HTTPConnectionHandler` per connection, which reads each request whole
-/// under the body limits and passes it to `handler` on the connection's event loop, with no
-/// Swift-concurrency task per request. Responses go back on that event loop, in order.
+/// An HTTP/1.1 server on SwiftNIO: NIOHTTP1's codec and one `HTTPConnectionHandler` per
+/// connection, which reads each request whole under the body limits, passes it to `handler` on
+/// the connection's event loop with no Swift-concurrency task per request, and writes the
+/// responses back on that event loop, in order (pipelining, 400 on malformed requests and
+/// graceful shutdown are its work too).
 ///
 /// Lifecycle: `start()` once, then `shutdown()` once (also when `start()` failed). Shutting down
 /// stops accepting, lets requests in flight finish (bounded by `shutdownGrace`), then closes
@@ -54,7 +55,8 @@ public final class HTTPServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
-                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    // Pipelining and malformed requests are the connection handler's (see there).
+                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
                     try pipeline.addHandler(HTTPConnectionHandler(shared: shared, handler: handler))
                 }
             }

@@ -133,6 +133,43 @@ func withServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
         }
     }
 
+    @Test func manyPipelinedRequestsInOneWriteAreAllAnsweredInOrder() async throws {
+        try await withServer { port, _ in
+            let c = try RawConnection(port: port)
+            // Far more than one readable event takes in (~400 KB), answered inline (/echo) and
+            // from other threads (/later/0) in turn: reading pauses while requests wait and
+            // must resume after, or the rest is never read.
+            let paths = (0..<400).map { $0 % 2 == 0 ? "/echo?n=\($0)" : "/later/0?n=\($0)" }
+            let pad = String(repeating: "p", count: 1000)
+            #expect(c.send(paths.map { "GET \($0) HTTP/1.1\r\nHost: a\r\nX-Pad: \(pad)\r\n\r\n" }.joined()))
+            var queries: [String] = []
+            for _ in paths { queries.append(try #require(try c.readResponse()?.header("X-Query"))) }
+            #expect(queries == (0..<400).map { "n=\($0)" })
+        }
+    }
+
+    @Test func aMalformedPipelinedRequestIsRefusedAfterTheAnswersBeforeIt() async throws {
+        try await withServer { port, _ in
+            let c = try RawConnection(port: port)
+            c.send("GET /later/100 HTTP/1.1\r\nHost: a\r\n\r\nGET /echo HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\n")
+            #expect(try c.readResponse()?.text == "/later/100 0")
+            #expect(try c.readResponse()?.text == "/echo 0")
+            let refused = try #require(try c.readResponse())
+            #expect(refused.status == 400 && refused.header("Connection") == "close")
+            #expect(try c.closedByServer())
+        }
+    }
+
+    @Test func nothingIsAnsweredAfterAConnectionCloseRequest() async throws {
+        try await withServer { port, _ in
+            let c = try RawConnection(port: port)
+            c.send("GET /later/50 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /echo HTTP/1.1\r\nHost: a\r\n\r\n")
+            let answer = try #require(try c.readResponse())
+            #expect(answer.text == "/later/50 0" && answer.header("Connection") == "close")
+            #expect(try c.closedByServer())
+        }
+    }
+
     @Test func chunkedBodies() async throws {
         try await withServer({ $0.maxBodySize = 1000 }) { port, _ in
             let c = try RawConnection(port: port)
@@ -277,6 +314,29 @@ func withServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
         #expect(try await onThread { try busy.closedByServer() })
         await stopping.value
         #expect((try? RawConnection(port: port)) == nil)
+    }
+
+    @Test func shutdownAnswersTheRequestUnderWayAndNotThePipelinedOnes() async throws {
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoops: 1)
+        configuration.shutdownGrace = .seconds(30)
+        let held = Held()
+        let server = HTTPServer(configuration: configuration, handler: TestHandler(held: held))
+        let port = try await server.start()
+        let busy = try RawConnection(port: port)
+        busy.send("GET /hold HTTP/1.1\r\nHost: a\r\n\r\nGET /echo HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(try await onThread { held.waitForOne() })
+        let stopping = Task { await server.shutdown() }
+        // Once the listening socket is closed, the connections' shutdown events are queued on
+        // the (one) event loop, ahead of the answer released next.
+        #expect(try await onThread { () -> Bool in
+            for _ in 0..<1000 where (try? RawConnection(port: port)) != nil { usleep(10_000) }
+            return (try? RawConnection(port: port)) == nil
+        })
+        held.releaseAll()
+        let answer = try #require(try await onThread { try busy.readResponse() })
+        #expect(answer.text == "held 0" && answer.header("Connection") == "close")
+        #expect(try await onThread { try busy.closedByServer() })
+        await stopping.value
     }
 
     @Test func shutdownGraceIsBounded() async throws {

@@ -7,7 +7,8 @@ import Foundation
 
 /// A blocking loopback TCP connection that writes exactly the bytes given and parses responses
 /// as they come, so tests see the server's framing (pipelining, early answers, closes).
-/// Reads time out after 10 s, so a server that never answers fails the test instead of hanging it.
+/// Reads and writes time out after 10 s, so a server that never answers (or stops reading) fails
+/// the test instead of hanging it.
 final class RawConnection: @unchecked Sendable {
     let fd: Int32
     private var received: [UInt8] = []
@@ -22,8 +23,10 @@ final class RawConnection: @unchecked Sendable {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
+    /// `fd` is set only once connected: `deinit` closes it, and runs also when `init` throws
+    /// after setting it (closing it here too would close whatever file took its number meanwhile).
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -38,6 +41,8 @@ final class RawConnection: @unchecked Sendable {
         }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        self.fd = fd
     }
 
     deinit { close(fd) }
