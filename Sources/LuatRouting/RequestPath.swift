@@ -15,21 +15,31 @@ public struct RequestPath: Equatable, Sendable {
         case forbiddenSegment
     }
 
+    /// Works on the target's UTF-8 bytes (no `Character` processing): the query is everything
+    /// after the first `?`; `#` ends the path. A segment without `%` is taken as it is.
     public init(target: String) throws(Problem) {
+        let utf8 = target.utf8
         let pathPart: Substring
-        if let q = target.firstIndex(of: "?") {
+        if let q = utf8.firstIndex(of: UInt8(ascii: "?")) {
             pathPart = target[..<q]
-            query = String(target[target.index(after: q)...])
+            query = String(target[utf8.index(after: q)...])
         } else {
             pathPart = Substring(target)
             query = ""
         }
-        let withoutFragment = pathPart.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        guard withoutFragment.hasPrefix("/") else { throw .notAbsolute }
-        raw = String(withoutFragment)
+        let path = pathPart[..<(pathPart.utf8.firstIndex(of: UInt8(ascii: "#")) ?? pathPart.endIndex)]
+        guard path.utf8.first == UInt8(ascii: "/") else { throw .notAbsolute }
+        raw = String(path)
         var segments: [String] = []
-        for piece in withoutFragment.split(separator: "/", omittingEmptySubsequences: true) {
-            guard let decoded = percentDecode(piece, plusAsSpace: false) else { throw .badEncoding }
+        for piece in path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            let segment = Substring(piece)
+            let decoded: String
+            if piece.contains(UInt8(ascii: "%")) {
+                guard let text = percentDecode(segment, plusAsSpace: false) else { throw .badEncoding }
+                decoded = text
+            } else {
+                decoded = String(segment)
+            }
             if decoded == "." || decoded == ".." { throw .forbiddenSegment }
             if decoded.utf8.contains(where: { $0 == 0x2F || $0 == 0x5C || $0 == 0 }) { throw .forbiddenSegment }
             segments.append(decoded)

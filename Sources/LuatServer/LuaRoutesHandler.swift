@@ -16,13 +16,15 @@ import Synchronization
 /// request time budget) before its average sends it to the workers.
 /// Under `--watch` the whole request goes to a worker, which first looks for changed files.
 ///
-/// Thread-safe: the route table is behind a mutex (replaced whole by a reload); the run-time
-/// averages are atomics.
+/// Thread-safe: the route table is fixed, or under `--watch` behind a mutex (replaced whole by a
+/// reload); the run-time averages are atomics.
 final class LuaRoutesHandler: HTTPHandler {
     let options: ServerOptions
     let pool: StatePool<LuaRouteEngine>
     private let routesRoot: String
     private let routes: Mutex<(table: RouteTable, signature: FileTreeSignature?)>
+    /// The route table when it never changes (no `--watch`): read without the mutex.
+    private let fixedTable: RouteTable?
     private let output: OutputLines
     private let dispatcher: RouteDispatcher
     /// Each route's recent run time, by route folder (fixed at start-up: not used with `--watch`).
@@ -38,6 +40,7 @@ final class LuaRoutesHandler: HTTPHandler {
         let table = try RouteTable.discover(root: routesRoot)
         let signature = options.watch ? FileTreeSignature(folders: options.watchedFolders) : nil
         self.routes = Mutex((table, signature))
+        self.fixedTable = options.watch ? nil : table
         if let limit = options.eventLoopRouteLimit, !options.watch {
             let (seconds, attoseconds) = limit.components
             self.eventLoopLimit = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
@@ -52,7 +55,7 @@ final class LuaRoutesHandler: HTTPHandler {
         }
     }
 
-    var routeTable: RouteTable { routes.withLock { $0.table } }
+    var routeTable: RouteTable { fixedTable ?? routes.withLock { $0.table } }
 
     func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let path: RequestPath
