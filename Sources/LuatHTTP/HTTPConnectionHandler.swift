@@ -20,8 +20,8 @@ import NIOHTTP1
 /// thread and hops back here.
 final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         /// Between requests.
@@ -133,7 +133,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         // A client that waits for permission to send its body (curl does above 1 KiB) gets it
         // now that the body is accepted; a refused one got its final answer instead.
         if head.version == .http1_1, head.headers[canonicalForm: "expect"].contains(where: { HTTPHeaders.equal(String($0), "100-continue") }) {
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            var buffer = context.channel.allocator.buffer(capacity: 32)
+            ResponseWire.writeContinue(version: head.version, into: &buffer)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
     }
 
@@ -195,37 +197,34 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             return
         }
         var keepAlive = answer.keepAlive && !quiescing
-        var headers = NIOHTTP1.HTTPHeaders()
-        headers.reserveCapacity(response.headers.fields.count + 2)
+        var response = response
+        if let problem = ResponseWire.invalidField(in: response.headers) {
+            let text = #"{"error":"Internal Server Error","detail":"\#(problem)"}"#
+            response = HTTPResponse(status: 500, headers: HTTPHeaders([("Content-Type", "application/json")]), body: Array(text.utf8))
+        }
+        var fields: [(name: String, value: String)] = []
+        fields.reserveCapacity(response.headers.fields.count)
         for (name, value) in response.headers {
             if Self.isFraming(name) { continue }
             if Self.equal(name, "connection") {
                 if Self.equal(value, "close") { keepAlive = false }
                 continue
             }
-            headers.add(name: name, value: value)
+            fields.append((name, value))
         }
         let bodyless = (100..<200).contains(response.status) || response.status == 204 || response.status == 304
-        if !bodyless { headers.add(name: "Content-Length", value: String(response.body.count)) }
-        if !keepAlive {
-            headers.add(name: "Connection", value: "close")
-        } else if answer.version.major == 1 && answer.version.minor == 0 {
-            headers.add(name: "Connection", value: "keep-alive")
-        }
-        let head = HTTPResponseHead(version: answer.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !answer.isHead && !bodyless && !response.body.isEmpty {
-            var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-            buffer.writeBytes(response.body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        }
+        let connection: String? = !keepAlive ? "close" : (answer.version.major == 1 && answer.version.minor == 0 ? "keep-alive" : nil)
+        var buffer = context.channel.allocator.buffer(capacity: 96 + response.body.count + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+        ResponseWire.write(status: response.status, version: answer.version, headers: fields,
+                           contentLength: bodyless ? nil : response.body.count, connection: connection,
+                           body: response.body, omitBody: answer.isHead || bodyless, into: &buffer)
         if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
             drain(context: context)
         } else {
             close(context: context, now: false)
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
@@ -273,12 +272,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             reserved = 0
             body = []
             close(context: context, now: false)
-            var headers = NIOHTTP1.HTTPHeaders()
-            headers.add(name: "Connection", value: "close")
-            headers.add(name: "Content-Length", value: "0")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+            var buffer = context.channel.allocator.buffer(capacity: 80)
+            ResponseWire.write(status: 400, version: .http1_1, headers: [], contentLength: 0, connection: "close",
+                               body: [], omitBody: true, into: &buffer)
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
         case .discarding:
             close(context: context, now: true)
         case .waiting, .closed:
@@ -286,10 +284,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    /// Answers before the request has been read (413 over the size limit, 503 over the body
-    /// budget): drops what was read, reads the rest of the request without keeping it, and
-    /// closes the connection at its end (or at the idle timeout). Reading on, rather than
-    /// closing at once, lets the client see the answer instead of a reset.
     /// What is wrong with a request head that NIO's parser accepted: more header fields or
     /// header bytes than `limits` allow (431), or an HTTP/1.1 request without exactly one
     /// `Host` (400, RFC 9112 §3.2). Nil when the head is acceptable.
@@ -313,12 +307,16 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         return nil
     }
 
+    /// Answers before the request has been read (413 over the size limit, 503 over the body
+    /// budget, 431 and 400 for its head): drops what was read, reads the rest of the request
+    /// without keeping it, and closes the connection at its end (or at the idle timeout).
+    /// Reading on, rather than closing at once, lets the client see the answer instead of a reset.
     private func refuse(_ status: Int, detail: String? = nil, context: ChannelHandlerContext) {
         shared.budget.release(reserved)
         reserved = 0
         body = []
         state = .discarding
-        var headers = NIOHTTP1.HTTPHeaders()
+        var headers: [(name: String, value: String)] = []
         let text: String
         if let detail {
             let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
@@ -327,14 +325,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             text = #"{"error":"Payload Too Large","limit":\#(shared.maxBodySize)}"#
         } else {
             text = #"{"error":"Service Unavailable","detail":"too many request bodies in flight; retry later"}"#
-            headers.add(name: "Retry-After", value: shared.retryAfter)
+            headers.append((name: "Retry-After", value: shared.retryAfter))
         }
-        headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Content-Length", value: String(text.utf8.count))
-        headers.add(name: "Connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        headers.append((name: "Content-Type", value: "application/json"))
+        var buffer = context.channel.allocator.buffer(capacity: 160 + text.utf8.count)
+        ResponseWire.write(status: status, version: .http1_1, headers: headers, contentLength: text.utf8.count,
+                           connection: "close", body: Array(text.utf8), omitBody: false, into: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -18,7 +18,7 @@ public struct HTTPRequest: Sendable {
     public init(method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], remoteAddress: String? = nil) {
         self.method = method
         self.target = target
-        if let mark = target.firstIndex(of: "?") {
+        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             self.path = String(target[..<mark])
             self.query = String(target[target.index(after: mark)...])
         } else {

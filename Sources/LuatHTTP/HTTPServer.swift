@@ -4,7 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// An HTTP/1.1 server on SwiftNIO: NIOHTTP1's codec and one `HTTPConnectionHandler` per
+/// An HTTP/1.1 server on SwiftNIO: NIOHTTP1's request decoder and one `HTTPConnectionHandler` per
 /// connection, which reads each request whole under the body limits, passes it to `handler` on
 /// the connection's event loop with no Swift-concurrency task per request, and writes the
 /// responses back on that event loop, in order (pipelining, 400 on malformed requests and
@@ -55,8 +55,9 @@ public final class HTTPServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
-                    // Pipelining and malformed requests are the connection handler's (see there).
-                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+                    // NIO's request decoder only: pipelining, malformed requests and writing the
+                    // responses are the connection handler's (see there and `ResponseWire`).
+                    try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try pipeline.addHandler(HTTPConnectionHandler(shared: shared, handler: handler))
                 }
             }

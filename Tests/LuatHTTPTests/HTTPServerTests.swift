@@ -39,6 +39,11 @@ struct TestHandler: HTTPHandler {
         let response = HTTPResponse(status: 200, headers: headers, body: Array("\(request.path) \(request.body.count)".utf8) + request.body)
         if request.path.hasPrefix("/later/"), let ms = Int(request.path.dropFirst(7)) {
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(ms)) { respond(response) }
+        } else if request.path == "/badheader" {
+            // A value that would split the response if written as it is.
+            respond(HTTPResponse(status: 200, headers: HTTPHeaders([("X-Split", "a\r\nSet-Cookie: stolen=1")]), body: Array("no".utf8)))
+        } else if request.path == "/badname" {
+            respond(HTTPResponse(status: 200, headers: HTTPHeaders([("Bad Name", "v")]), body: Array("no".utf8)))
         } else if request.path == "/nocontent" {
             respond(HTTPResponse(status: 204))
         } else {
@@ -167,6 +172,23 @@ func withServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
             let answer = try #require(try c.readResponse())
             #expect(answer.text == "/later/50 0" && answer.header("Connection") == "close")
             #expect(try c.closedByServer())
+        }
+    }
+
+    @Test func responseHeadersThatCannotBeSentBecomeA500() async throws {
+        try await withServer { port, _ in
+            let c = try RawConnection(port: port)
+            c.send("GET /badheader HTTP/1.1\r\nHost: a\r\n\r\n")
+            let split = try #require(try c.readResponse())
+            #expect(split.status == 500)
+            #expect(split.text.contains("response header X-Split has a control character"))
+            #expect(split.header("Set-Cookie") == nil && split.header("X-Split") == nil)
+            c.send("GET /badname HTTP/1.1\r\nHost: a\r\n\r\n")
+            let badName = try #require(try c.readResponse())
+            #expect(badName.status == 500 && badName.text.contains("not a token"))
+            // The connection keeps serving.
+            c.send("GET /echo HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(try c.readResponse()?.text == "/echo 0")
         }
     }
 
