@@ -41,7 +41,10 @@ port=$(pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == 
 status=$(pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c { print $4 }')
 if [ "$status" != "online" ]; then
     say "starting cluster $version $cluster on port $port"
-    "${sudo_cmd[@]}" pg_ctlcluster "$version" "$cluster" start >&2
+    # A cluster stopped uncleanly (the machine was halted) recovers on start, and
+    # pg_ctlcluster may report failure while it does: readiness below decides.
+    "${sudo_cmd[@]}" pg_ctlcluster "$version" "$cluster" start >&2 \
+        || say "pg_ctlcluster reported a failure; waiting for the server to become ready"
 fi
 for _ in $(seq 1 60); do
     if pg_isready -q -h 127.0.0.1 -p "$port"; then break; fi

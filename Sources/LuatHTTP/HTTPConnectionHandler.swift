@@ -254,6 +254,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
+    /// Drops the body read so far and gives its bytes back to the budget.
+    private func dropBody() {
+        shared.budget.release(reserved)
+        reserved = 0
+        body = []
+    }
+
     /// No more requests on this connection: drops what is kept. With `now`, closes the channel
     /// (otherwise the caller closes it, after its last write).
     private func close(context: ChannelHandlerContext, now: Bool) {
@@ -268,9 +275,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func answerParseError(context: ChannelHandlerContext) {
         switch state {
         case .idle, .reading:
-            shared.budget.release(reserved)
-            reserved = 0
-            body = []
+            dropBody()
             close(context: context, now: false)
             var buffer = context.channel.allocator.buffer(capacity: 80)
             ResponseWire.write(status: 400, version: .http1_1, headers: [], contentLength: 0, connection: "close",
@@ -312,9 +317,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// without keeping it, and closes the connection at its end (or at the idle timeout).
     /// Reading on, rather than closing at once, lets the client see the answer instead of a reset.
     private func refuse(_ status: Int, detail: String? = nil, context: ChannelHandlerContext) {
-        shared.budget.release(reserved)
-        reserved = 0
-        body = []
+        dropBody()
         state = .discarding
         var headers: [(name: String, value: String)] = []
         let text: String
@@ -359,9 +362,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     func channelInactive(context: ChannelHandlerContext) {
         switch state {
         case .reading, .discarding:
-            shared.budget.release(reserved)
-            reserved = 0
-            body = []
+            dropBody()
             close(context: context, now: false)
         case .waiting:
             pending.removeAll()  // the budget is released when the handler answers
