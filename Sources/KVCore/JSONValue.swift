@@ -33,8 +33,7 @@ public enum JSONValue: Equatable, Sendable {
     /// The member `key` of an object, or nil.
     public subscript(key: String) -> JSONValue? {
         guard case let .object(members) = self else { return nil }
-        let wanted = Array(key.utf8)
-        for member in members where Array(member.key.utf8) == wanted { return member.value }
+        for member in members where member.key.utf8.elementsEqual(key.utf8) { return member.value }
         return nil
     }
 }

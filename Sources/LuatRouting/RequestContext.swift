@@ -101,12 +101,8 @@ extension RequestContext {
     /// always tables (the first of a repeated query or form field wins), `body` and `json` the
     /// parsed body when there is one, `action` when `?/name` chose one.
     public var luaValue: LuaValue {
-        var queryFields: [(String, LuaValue)] = []
-        var seen = Set<String>()
-        for field in query where seen.insert(field.name).inserted { queryFields.append((field.name, .string(field.value))) }
-        var formFields: [(String, LuaValue)] = []
-        seen = []
-        for field in form where seen.insert(field.name).inserted { formFields.append((field.name, LuaRouteEngine.luaValue(field.value))) }
+        let queryFields = Self.firstOfEachName(query).map { ($0.name, LuaValue.string($0.value)) }
+        let formFields = Self.firstOfEachName(form).map { ($0.name, LuaRouteEngine.luaValue($0.value)) }
         var fields: [(String, LuaValue)] = [
             ("method", .string(method)),
             ("url", .string(url)),
@@ -124,5 +120,12 @@ extension RequestContext {
         }
         if let action { fields.append(("action", .string(action))) }
         return .table(LuaTable(fields))
+    }
+
+    /// `fields` without the repeats of a name (the first one stays), in order.
+    private static func firstOfEachName<Value>(_ fields: [(name: String, value: Value)]) -> [(name: String, value: Value)] {
+        guard fields.count > 1 else { return fields }
+        var seen = Set<String>()
+        return fields.filter { seen.insert($0.name).inserted }
     }
 }

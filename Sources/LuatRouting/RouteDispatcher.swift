@@ -160,7 +160,7 @@ public struct RouteDispatcher: Sendable {
             return .text(text)
         case .value(let value?):
             guard case .object(let members) = value,
-                  members.contains(where: { ["status", "body", "headers", "redirect"].contains($0.key) }) else {
+                  members.contains(where: { isResponseKey($0.key) || $0.key == "body" }) else {
                 if isEmptyTable(value) { return RouteResponse(status: 200) }
                 return bodyResponse(value, status: 200, headers: [])
             }
@@ -178,7 +178,7 @@ public struct RouteDispatcher: Sendable {
                 return body == .null ? RouteResponse(status: code, headers: headers) : bodyResponse(body, status: code, headers: headers)
             }
             // No `body` key: other keys (as `fail(400, { error = ... })` makes) are the JSON body.
-            let rest = members.filter { !["status", "headers", "redirect"].contains($0.key) }
+            let rest = members.filter { !isResponseKey($0.key) }
             return rest.isEmpty ? RouteResponse(status: code, headers: headers) : .json(.object(rest), status: code, headers: headers)
         }
     }
@@ -211,6 +211,14 @@ public struct RouteDispatcher: Sendable {
             shown = "a " + typeName(other)
         }
         throw ScriptError(message: "status must be an integer HTTP status from 200 to 599 (1xx cannot end a response), got \(shown)", location: file)
+    }
+
+    /// `status`, `headers`, `redirect`: the keys of a result that steer the response.
+    private static func isResponseKey(_ key: String) -> Bool {
+        switch key {
+        case "status", "headers", "redirect": return true
+        default: return false
+        }
     }
 
     static func typeName(_ value: JSONValue) -> String {
