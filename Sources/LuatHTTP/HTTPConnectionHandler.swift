@@ -74,15 +74,19 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if case .waiting = state {
-            pending.append(.part(part))
-        } else if case .closed = state {
-            return
-        } else if !pending.isEmpty {
+        if case .closed = state { return }
+        if mustKeep {
             pending.append(.part(part))
         } else {
             process(part, context: context)
         }
+    }
+
+    /// What arrives now waits in `pending`: a request is with the handler, or older arrivals
+    /// are still waiting.
+    private var mustKeep: Bool {
+        if case .waiting = state { return true }
+        return !pending.isEmpty
     }
 
     func read(context: ChannelHandlerContext) {
@@ -133,9 +137,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         // A client that waits for permission to send its body (curl does above 1 KiB) gets it
         // now that the body is accepted; a refused one got its final answer instead.
         if head.version == .http1_1, head.headers[canonicalForm: "expect"].contains(where: { HTTPHeaders.equal(String($0), "100-continue") }) {
-            var buffer = context.channel.allocator.buffer(capacity: 32)
-            ResponseWire.writeContinue(version: head.version, into: &buffer)
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            emit(ResponseWire.encodeContinue(version: head.version, allocator: context.channel.allocator),
+                 thenClose: false, context: context)
         }
     }
 
@@ -214,18 +217,21 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
         let bodyless = (100..<200).contains(response.status) || response.status == 204 || response.status == 304
         let connection: String? = !keepAlive ? "close" : (answer.version.major == 1 && answer.version.minor == 0 ? "keep-alive" : nil)
-        var buffer = context.channel.allocator.buffer(capacity: 96 + response.body.count + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
-        ResponseWire.write(status: response.status, version: answer.version, headers: fields,
-                           contentLength: bodyless ? nil : response.body.count, connection: connection,
-                           body: response.body, omitBody: answer.isHead || bodyless, into: &buffer)
-        if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-            drain(context: context)
-        } else {
-            close(context: context, now: false)
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
-        }
+        let bytes = ResponseWire.encode(status: response.status, version: answer.version, headers: fields,
+                                        contentLength: bodyless ? nil : response.body.count, connection: connection,
+                                        body: response.body, omitBody: answer.isHead || bodyless,
+                                        allocator: context.channel.allocator)
+        emit(bytes, thenClose: !keepAlive, context: context)
+        if keepAlive { drain(context: context) }
+    }
+
+    /// Writes one whole response. With `thenClose` it is the connection's last: nothing more is
+    /// read or answered, and the channel closes once the bytes are out.
+    private func emit(_ bytes: ByteBuffer, thenClose: Bool, context: ChannelHandlerContext) {
+        guard thenClose else { return context.writeAndFlush(wrapOutboundOut(bytes), promise: nil) }
+        close(context: context, now: false)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// Takes up what arrived while the last request was with the handler, until the next
@@ -276,12 +282,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         switch state {
         case .idle, .reading:
             dropBody()
-            close(context: context, now: false)
-            var buffer = context.channel.allocator.buffer(capacity: 80)
-            ResponseWire.write(status: 400, version: .http1_1, headers: [], contentLength: 0, connection: "close",
-                               body: [], omitBody: true, into: &buffer)
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+            emit(ResponseWire.encode(status: 400, version: .http1_1, headers: [], contentLength: 0, connection: "close",
+                                     body: [], omitBody: true, allocator: context.channel.allocator),
+                 thenClose: true, context: context)
         case .discarding:
             close(context: context, now: true)
         case .waiting, .closed:
@@ -331,10 +334,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             headers.append((name: "Retry-After", value: shared.retryAfter))
         }
         headers.append((name: "Content-Type", value: "application/json"))
-        var buffer = context.channel.allocator.buffer(capacity: 160 + text.utf8.count)
-        ResponseWire.write(status: status, version: .http1_1, headers: headers, contentLength: text.utf8.count,
-                           connection: "close", body: Array(text.utf8), omitBody: false, into: &buffer)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        // `Connection: close`, but the rest of the request is still read (see above).
+        emit(ResponseWire.encode(status: status, version: .http1_1, headers: headers, contentLength: text.utf8.count,
+                                 connection: "close", body: Array(text.utf8), omitBody: false,
+                                 allocator: context.channel.allocator),
+             thenClose: false, context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -378,9 +382,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             return close(context: context, now: true)
         }
         // The codec reads nothing more after a parse error; the answer waits for those before it.
-        if case .waiting = state {
-            pending.append(.parseError)
-        } else if !pending.isEmpty {
+        if mustKeep {
             pending.append(.parseError)
         } else {
             answerParseError(context: context)

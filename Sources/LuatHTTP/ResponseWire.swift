@@ -10,23 +10,29 @@ import NIOHTTP1
 /// them again. Framing fields (`Content-Length`, `Transfer-Encoding`, `Connection`) are the
 /// caller's to leave out of `headers` and to pass as arguments.
 enum ResponseWire {
-    /// Appends a whole response to `buffer`. `contentLength` nil writes no `Content-Length`
-    /// (1xx, 204, 304); `body` is written unless `omitBody` (HEAD).
-    static func write(status: Int, version: HTTPVersion, headers: some Sequence<(name: String, value: String)>,
-                      contentLength: Int?, connection: String?, body: [UInt8], omitBody: Bool,
-                      into buffer: inout ByteBuffer) {
+    /// A whole response, in a buffer sized for it. `contentLength` nil writes no
+    /// `Content-Length` (1xx, 204, 304); `body` is written unless `omitBody` (HEAD).
+    static func encode(status: Int, version: HTTPVersion, headers: [(name: String, value: String)],
+                       contentLength: Int?, connection: String?, body: [UInt8], omitBody: Bool,
+                       allocator: ByteBufferAllocator) -> ByteBuffer {
+        // Status line, framing fields and the blank line fit in 96 bytes.
+        let fieldBytes = headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        var buffer = allocator.buffer(capacity: 96 + fieldBytes + (omitBody ? 0 : body.count))
         writeStatusLine(status, version: version, into: &buffer)
         for (name, value) in headers { writeField(name, value, into: &buffer) }
         if let contentLength { writeField("Content-Length", String(contentLength), into: &buffer) }
         if let connection { writeField("Connection", connection, into: &buffer) }
         buffer.writeStaticString("\r\n")
         if !omitBody { buffer.writeBytes(body) }
+        return buffer
     }
 
     /// `100 Continue`: a status line and a blank line.
-    static func writeContinue(version: HTTPVersion, into buffer: inout ByteBuffer) {
+    static func encodeContinue(version: HTTPVersion, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 32)
         writeStatusLine(100, version: version, into: &buffer)
         buffer.writeStaticString("\r\n")
+        return buffer
     }
 
     private static func writeStatusLine(_ status: Int, version: HTTPVersion, into buffer: inout ByteBuffer) {
