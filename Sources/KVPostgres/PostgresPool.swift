@@ -84,6 +84,9 @@ final class PostgresPool: @unchecked Sendable {
 
     // MARK: borrowing
 
+    /// Callers waiting for a connection at this moment (for tests and diagnostics).
+    var waitingCallers: Int { state.withLock { $0.waiters.count } }
+
     /// Runs `body` with a connection. When the connection fails (not a server error on a
     /// healthy connection) it is closed rather than returned. With `retry`, a failure of a
     /// connection that had sat idle in the pool (the server may have restarted meanwhile) is

@@ -15,7 +15,7 @@ import Synchronization
 public final class PostgresStorage: KVStorage, @unchecked Sendable {
     public let settings: PostgresSettings
 
-    private let pool: PostgresPool
+    let pool: PostgresPool
     private let sql: Statements
     private let namespaceIDs = Mutex<[[UInt8]: NamespaceID]>([:])
 

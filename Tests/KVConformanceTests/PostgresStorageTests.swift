@@ -1,11 +1,12 @@
 import Foundation
 import KVCore
-import KVPostgres
+@testable import KVPostgres
 import LuatProject
 import Logging
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// The test server, from `LUAT_TEST_POSTGRES_URL` (scripts/start-postgres.sh prints it).
@@ -112,16 +113,55 @@ struct PostgresStorageTests {
     }
 
     @Test func callersBeyondThePoolSizeWaitForAConnection() throws {
-        // Eight threads on a pool of two: six wait at any time, each is woken when a
-        // connection comes back, and no more than two connections are ever opened.
+        // Two callers hold both connections of a pool of two; a third must wait until one
+        // comes back, and it then reuses that connection instead of opening a third.
         let schema = try PostgresTestSchema()
         var settings = schema.settings
         settings.poolSize = 2
         settings.applicationName = "luat_pool_" + schema.name.suffix(12)
         let storage = try PostgresStorage(settings: settings)
+        let pool = storage.pool
+        let entered = KVSemaphore(), release = KVSemaphore(), thirdEntered = KVSemaphore(), done = KVSemaphore()
+        let thirdIn = Mutex(false)
+        let failures = Failures()
+        for _ in 0..<2 {
+            Thread.detachNewThread {
+                do {
+                    try pool.withConnection { (_: PostgresSession) throws(KVError) in
+                        entered.post()
+                        release.wait()
+                    }
+                } catch { failures.add("\(error)") }
+                done.post()
+            }
+        }
+        entered.wait()
+        entered.wait()
+        Thread.detachNewThread {
+            do {
+                try pool.withConnection { (_: PostgresSession) throws(KVError) in
+                    thirdIn.withLock { $0 = true }
+                    thirdEntered.post()
+                }
+            } catch { failures.add("\(error)") }
+            done.post()
+        }
+        // The third caller queues (bounded: it is on its way or the pool is broken).
+        let deadline = Date().addingTimeInterval(10)
+        while pool.waitingCallers == 0 && Date() < deadline { sched_yield() }
+        #expect(pool.waitingCallers == 1)
+        #expect(thirdIn.withLock { $0 } == false, "a third caller got a connection while both were borrowed")
+        release.post()
+        thirdEntered.wait()
+        release.post()
+        for _ in 0..<3 { done.wait() }
+        #expect(failures.all.isEmpty, "\(failures.all.prefix(5))")
+        #expect(pool.waitingCallers == 0)
+
+        // Eight threads on the same pool: every write lands, and never more than two
+        // connections exist.
         let store = KVStore(storage: storage, clock: ManualClock(seconds: 1_700_000_000))
         let kv = try store.namespace("pool")
-        let failures = Failures()
         DispatchQueue.concurrentPerform(iterations: 8) { thread in
             do {
                 for i in 0..<100 { try kv.put("t\(thread):\(i)", "v") }
