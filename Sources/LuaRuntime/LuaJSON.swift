@@ -29,11 +29,170 @@ public enum LuaJSON {
 
     /// The compact JSON text of the value at `index` of the Lua stack.
     static func encode(_ L: LuaStatePointer, at index: Int32) throws(LuaError) -> [UInt8] {
-        let json = try jsonValue(try LuaBridge.value(L, at: index))
+        let json = try jsonValue(L, at: index)
         do throws(JSONError) {
             return try json.serialized()
         } catch {
             throw LuaError(error.message)
+        }
+    }
+
+    /// The JSON value of the value at `index` of the Lua stack, read straight from Lua (no
+    /// `LuaValue` copy in between): the same rules and messages as `jsonValue(_:)` of the
+    /// copied value, and the copy's own errors (`cyclic table`, `nesting deeper than 512`).
+    /// When a table breaks more than one rule, which one is reported may differ. Reads with
+    /// raw access only (no metamethod runs); leaves the stack as it was.
+    static func jsonValue(_ L: LuaStatePointer, at index: Int32) throws(LuaError) -> JSONValue {
+        var reader = StackReader(L: L)
+        return try reader.read(lua_absindex(L, index), depth: 0)
+    }
+
+    /// One read of a value on the stack into JSON: the tables on the way (to find cycles) and
+    /// the keys on the way (for messages).
+    private struct StackReader {
+        enum Step { case name(String), index(Int64) }
+        let L: LuaStatePointer
+        var path: [Step] = []
+        var visiting: [UnsafeRawPointer] = []
+
+        init(L: LuaStatePointer) { self.L = L }
+
+        func at() -> String {
+            if path.isEmpty { return "" }
+            var text = " (at value"
+            for step in path {
+                switch step {
+                case .name(let name): text += "." + name
+                case .index(let n): text += "[\(n)]"
+                }
+            }
+            return text + ")"
+        }
+
+        mutating func read(_ index: Int32, depth: Int) throws(LuaError) -> JSONValue {
+            switch lua_type(L, index) {
+            case LUA_TNIL, LUA_TNONE: return .null
+            case LUA_TBOOLEAN: return .bool(lua_toboolean(L, index) != 0)
+            case LUA_TNUMBER:
+                if lua_isinteger(L, index) != 0 { return .integer(luat_tointeger(L, index)) }
+                let d = luat_tonumber(L, index)
+                guard d.isFinite else { throw LuaError("cannot encode \(d.isNaN ? "NaN" : "infinity") as JSON" + at()) }
+                return .double(d)
+            case LUA_TSTRING:
+                guard let text = validString(index) else { throw LuaError("cannot encode a string that is not valid UTF-8" + at()) }
+                return .string(text)
+            case LUA_TFUNCTION: throw LuaError("cannot encode a function" + at())
+            case LUA_TLIGHTUSERDATA:
+                if lua_touserdata(L, index) == JSONNull.sentinel { return .null }
+                throw LuaError("cannot encode a userdata" + at())
+            case LUA_TTABLE: return try table(index, depth: depth)
+            default: throw LuaError("cannot encode a \(LuaStack.typeName(L, index))" + at())
+            }
+        }
+
+        /// The string at `index` when it is valid UTF-8.
+        func validString(_ index: Int32) -> String? {
+            guard let view = LuaStack.view(L, index) else { return nil }
+            let bytes = view.bindMemory(to: UInt8.self)
+            guard UTF8Validation.isValid(bytes) else { return nil }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+
+        mutating func table(_ index: Int32, depth: Int) throws(LuaError) -> JSONValue {
+            if depth >= LuaBridge.maxDepth { throw LuaError("nesting deeper than \(LuaBridge.maxDepth)") }
+            let identity = lua_topointer(L, index)!
+            if visiting.contains(identity) { throw LuaError("cyclic table") }
+            guard lua_checkstack(L, 4) != 0 else { throw LuaError("Lua stack overflow") }
+            visiting.append(identity)
+            defer { visiting.removeLast() }
+
+            var markedObject = false
+            if lua_getmetatable(L, index) != 0 {
+                if LuaStack.getField(L, -1, "__jsontype") == LUA_TSTRING, let view = LuaStack.view(L, -1) {
+                    markedObject = view.elementsEqual("object".utf8)
+                }
+                luat_pop(L, 2)
+            }
+
+            // First the keys: an array has exactly the keys 1...n.
+            var integers = 0
+            var smallest = Int64.max, largest = Int64.min
+            var names: [String] = []
+            lua_pushnil(L)
+            while lua_next(L, index) != 0 {
+                switch lua_type(L, -2) {
+                case LUA_TNUMBER where lua_isinteger(L, -2) != 0:
+                    let n = luat_tointeger(L, -2)
+                    integers += 1
+                    smallest = min(smallest, n)
+                    largest = max(largest, n)
+                case LUA_TNUMBER:
+                    luat_pop(L, 2)
+                    throw LuaError("cannot encode a table with a non-integer number key" + at())
+                case LUA_TSTRING:
+                    guard let name = validString(-2) else {
+                        luat_pop(L, 2)
+                        throw LuaError("cannot encode a table key that is not valid UTF-8" + at())
+                    }
+                    names.append(name)
+                default:
+                    let type = String(cString: lua_typename(L, lua_type(L, -2)))
+                    luat_pop(L, 2)
+                    throw LuaError("cannot encode a table with a \(type) key" + at())
+                }
+                luat_pop(L, 1)
+            }
+
+            if names.isEmpty && (integers == 0 ? !markedObject : smallest == 1 && largest == Int64(integers)) {
+                var elements: [JSONValue] = []
+                elements.reserveCapacity(integers)
+                for i in 0..<Int64(integers) {
+                    lua_rawgeti(L, index, i + 1)
+                    path.append(.index(i + 1))
+                    do throws(LuaError) {
+                        elements.append(try read(lua_gettop(L), depth: depth + 1))
+                    } catch {
+                        luat_pop(L, 1)
+                        throw error
+                    }
+                    path.removeLast()
+                    luat_pop(L, 1)
+                }
+                return .array(elements)
+            }
+
+            // An object: integer keys by their decimal text, members in key byte order.
+            var keys: [(name: String, integer: Int64?)] = names.map { ($0, nil) }
+            if integers > 0 {
+                lua_pushnil(L)
+                while lua_next(L, index) != 0 {
+                    if lua_type(L, -2) == LUA_TNUMBER {
+                        let n = luat_tointeger(L, -2)
+                        keys.append((String(n), n))
+                    }
+                    luat_pop(L, 1)
+                }
+            }
+            keys.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+            var members: [(key: String, value: JSONValue)] = []
+            members.reserveCapacity(keys.count)
+            for (i, key) in keys.enumerated() {
+                if i > 0 && keys[i - 1].name.utf8.elementsEqual(key.name.utf8) {
+                    throw LuaError("cannot encode a table with two keys named \"\(key.name)\" (an integer and a string)" + at())
+                }
+                if let n = key.integer { lua_pushinteger(L, n) } else { LuaStack.push(L, key.name) }
+                lua_rawget(L, index)
+                path.append(.name(key.name))
+                do throws(LuaError) {
+                    members.append((key.name, try read(lua_gettop(L), depth: depth + 1)))
+                } catch {
+                    luat_pop(L, 1)
+                    throw error
+                }
+                path.removeLast()
+                luat_pop(L, 1)
+            }
+            return .object(members)
         }
     }
 

@@ -177,33 +177,8 @@ public final class LuaRuntime: @unchecked Sendable {
     /// traceback handler, and returns its results (the stack is left as it was below the function).
     func callFunctionOnTop(_ arguments: [LuaValue], leadingArguments: Int32 = 0) throws(LuaError) -> [LuaValue] {
         let L = state
-        let function = lua_gettop(L) - leadingArguments
-        lua_getfield(L, LuaStack.registry, messageHandlerKey)
-        lua_rotate(L, function, 1) // handler below the function
-        let handler = function
-        guard lua_checkstack(L, Int32(clamping: arguments.count + 4)) != 0 else { throw LuaError("too many arguments") }
-        for argument in arguments {
-            do throws(LuaError) {
-                try LuaBridge.push(L, argument)
-            } catch {
-                lua_settop(L, handler - 1)
-                throw error
-            }
-        }
-        _ = luat_budget_take_exceeded(L)
-        let started = limits.timeBudgetMilliseconds.map { luat_budget_begin(L, Int64($0)) != 0 } ?? false
-        let status = luat_pcall(L, Int32(arguments.count) + leadingArguments, LUA_MULTRET, handler)
-        if started { luat_budget_end(L) }
-        if status != LUA_OK {
-            let text = LuaStack.string(L, -1) ?? "(error object is not a string)"
-            lua_settop(L, handler - 1)
-            if let error = budgetError(status: status, exceeded: luat_budget_take_exceeded(L), text: text) {
-                // What the stopped code left is garbage now: give the memory back before the
-                // next call (an emergency collection inside the limit does not always free it).
-                if error.kind == .memoryLimit { luat_gc_collect(L) }
-                throw error
-            }
-            throw LuaError.fromTraceback(text)
+        let handler = try callOnTop(leadingArguments: leadingArguments, arguments: Int32(clamping: arguments.count)) { () throws(LuaError) in
+            for argument in arguments { try LuaBridge.push(L, argument) }
         }
         var results: [LuaValue] = []
         let top = lua_gettop(L)
@@ -219,6 +194,46 @@ public final class LuaRuntime: @unchecked Sendable {
         }
         lua_settop(L, handler - 1)
         return results
+    }
+
+    /// Calls the function below the `leadingArguments` values on top of the stack, after
+    /// `pushArguments` pushed `arguments` more, in protected mode with the traceback handler.
+    /// On success the results are on the stack above the returned index (the handler's): the
+    /// caller reads them, then restores the stack with `lua_settop(L, handler - 1)`. On failure
+    /// the stack is already restored.
+    func callOnTop(leadingArguments: Int32, arguments: Int32,
+                   pushArguments: () throws(LuaError) -> Void) throws(LuaError) -> Int32 {
+        let L = state
+        let function = lua_gettop(L) - leadingArguments
+        lua_getfield(L, LuaStack.registry, messageHandlerKey)
+        lua_rotate(L, function, 1) // handler below the function
+        let handler = function
+        guard lua_checkstack(L, arguments + 4) != 0 else {
+            lua_settop(L, handler - 1)
+            throw LuaError("too many arguments")
+        }
+        do throws(LuaError) {
+            try pushArguments()
+        } catch {
+            lua_settop(L, handler - 1)
+            throw error
+        }
+        _ = luat_budget_take_exceeded(L)
+        let started = limits.timeBudgetMilliseconds.map { luat_budget_begin(L, Int64($0)) != 0 } ?? false
+        let status = luat_pcall(L, arguments + leadingArguments, LUA_MULTRET, handler)
+        if started { luat_budget_end(L) }
+        if status != LUA_OK {
+            let text = LuaStack.string(L, -1) ?? "(error object is not a string)"
+            lua_settop(L, handler - 1)
+            if let error = budgetError(status: status, exceeded: luat_budget_take_exceeded(L), text: text) {
+                // What the stopped code left is garbage now: give the memory back before the
+                // next call (an emergency collection inside the limit does not always free it).
+                if error.kind == .memoryLimit { luat_gc_collect(L) }
+                throw error
+            }
+            throw LuaError.fromTraceback(text)
+        }
+        return handler
     }
 
     // MARK: budgets
@@ -374,14 +389,32 @@ public final class LuaEnvironment: @unchecked Sendable {
         return try runtime.callFunctionOnTop(arguments)
     }
 
-    /// Like `call(path:arguments:)`, but calls the global function `wrapper` with the
-    /// file's function first and then `arguments`: `wrapper(fn, ...)`. A host uses it to
-    /// prepare arguments in Lua before the call (e.g. give a table a metatable).
-    @discardableResult
-    public func call(path: [String], arguments: [LuaValue], through wrapper: String) throws(LuaError) -> [LuaValue] {
+    /// Calls the global function `wrapper` with the function at `path` and `argument`:
+    /// `wrapper(fn, argument)` (a host prepares the argument in Lua that way, e.g. gives a
+    /// table a metatable). `argument` is written straight onto the stack, and the first
+    /// result is read straight into JSON (`LuaJSON`'s rules): nil when the function returned
+    /// nothing or `nil`. A Lua error in the call is thrown; a result that JSON cannot hold is
+    /// the returned failure.
+    public func callForJSON(path: [String], argument: LuaArgument, through wrapper: String) throws(LuaError) -> Result<JSONValue?, LuaError> {
         let L = runtime.state
         let base = lua_gettop(L)
         defer { lua_settop(L, base) }
+        try pushWrapped(path, wrapper)
+        let handler = try runtime.callOnTop(leadingArguments: 1, arguments: 1) { () throws(LuaError) in
+            try argument.write(LuaStackWriter(L: L))
+        }
+        let first = handler + 1
+        if first > lua_gettop(L) || lua_type(L, first) == LUA_TNIL { return .success(nil) }
+        do throws(LuaError) {
+            return .success(try LuaJSON.jsonValue(L, at: first))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Pushes the global function `wrapper` and then the function at `path`.
+    private func pushWrapped(_ path: [String], _ wrapper: String) throws(LuaError) {
+        let L = runtime.state
         lua_rawgeti(L, LuaStack.registry, lua_Integer(LUA_RIDX_GLOBALS))
         LuaStack.getField(L, -1, wrapper)
         luat_remove(L, -2)
@@ -391,7 +424,5 @@ public final class LuaEnvironment: @unchecked Sendable {
         guard push(path), lua_type(L, -1) == LUA_TFUNCTION else {
             throw LuaError("\(runtime.resolver.display(self.path)) does not define a function \(path.joined(separator: "."))")
         }
-        // Stack: wrapper, fn; fn is the wrapper's first argument, `arguments` follow it.
-        return try runtime.callFunctionOnTop(arguments, leadingArguments: 1)
     }
 }

@@ -4,8 +4,8 @@ import LuaRuntime
 /// One Lua state as the route dispatcher uses it, for `luat serve` (one per worker thread) and
 /// the WASM engine alike: each route file is read through the runtime's file source, loaded
 /// once into an environment of its own and kept (until `invalidate()`); `require`d modules
-/// are cached by the runtime. `ctx` is a Lua value the host builds once per request
-/// (`RequestContext.luaValue`). A host can also give a file's source with a request
+/// are cached by the runtime. `ctx` is what the host builds once per request, written into
+/// Lua afresh for each function called (`RequestContext.luaArgument`, or a `LuaValue`). A host can also give a file's source with a request
 /// (`inlineSources`): such a file is loaded afresh for each request.
 ///
 /// Not thread-safe: one thread uses an engine at a time (its Lua state is not shared).
@@ -55,7 +55,7 @@ public final class LuaRouteEngine: RouteEngine {
         try load(file).exports
     }
 
-    public func call(file: String, function: [String], ctx: LuaValue) throws(ScriptError) -> ScriptReturn {
+    public func call(file: String, function: [String], ctx: LuaArgument) throws(ScriptError) -> ScriptReturn {
         do throws(ScriptError) {
             return try Self.call(load(file).environment, function: function, ctx: ctx)
         } catch {
@@ -155,18 +155,17 @@ public final class LuaRouteEngine: RouteEngine {
     /// Calls the function at `function` of `environment` with `ctx` (through the invoker) and
     /// reads its first result as JSON. A Lua error, or a result JSON cannot hold, is a
     /// `ScriptError` with the file and line when Lua gave them.
-    public static func call(_ environment: LuaEnvironment, function: [String], ctx: LuaValue) throws(ScriptError) -> ScriptReturn {
-        let results: [LuaValue]
+    public static func call(_ environment: LuaEnvironment, function: [String], ctx: LuaArgument) throws(ScriptError) -> ScriptReturn {
+        let result: Result<JSONValue?, LuaError>
         do throws(LuaError) {
-            results = try environment.call(path: function, arguments: [ctx], through: invoker)
+            result = try environment.callForJSON(path: function, argument: ctx, through: invoker)
         } catch {
             throw ScriptError(error)
         }
-        let first = results.first ?? .nil
-        if case .nil = first { return .value(nil) }
-        do throws(LuaError) {
-            return .value(try LuaJSON.jsonValue(first))
-        } catch {
+        switch result {
+        case .success(let value):
+            return .value(value)
+        case .failure(let error):
             let name = environment.runtime.resolver.display(environment.path)
             throw ScriptError(message: function.joined(separator: ".") + " returned a value that cannot be sent: " + error.message, location: name)
         }

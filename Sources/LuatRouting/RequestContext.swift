@@ -2,9 +2,8 @@ import KVCore
 import LuaRuntime
 
 /// What a route function receives as `ctx`, as Swift values: built once per request by the
-/// host (`luat serve` from the HTTP request, the WASM engine from JavaScript's), then made a
-/// Lua value once (`luaValue`) and passed to every function the request runs (layouts'
-/// `load`, the page's). `headers` gets case-insensitive lookup in Lua (see `LuaRouteEngine`).
+/// host (`luat serve` from the HTTP request, the WASM engine from JavaScript's), then written
+/// into Lua (`luaArgument`) for every function the request runs (layouts' `load`, the page's). `headers` gets case-insensitive lookup in Lua (see `LuaRouteEngine`).
 public struct RequestContext: Sendable {
     /// `GET`, `POST`, … (upper case).
     public var method: String
@@ -120,6 +119,67 @@ extension RequestContext {
         }
         if let action { fields.append(("action", .string(action))) }
         return .table(LuaTable(fields))
+    }
+
+    /// `ctx` written straight into Lua when a function is called: the same table as
+    /// `luaValue` (fields, JSON shapes, separate `body` and `json` tables), without building
+    /// the `LuaValue` first.
+    public var luaArgument: LuaArgument {
+        LuaArgument { (stack: LuaStackWriter) throws(LuaError) in try self.write(to: stack) }
+    }
+
+    private func write(to stack: LuaStackWriter) throws(LuaError) {
+        try stack.pushTable(fields: 10, object: false)
+        try stack.push(method)
+        stack.setField("method")
+        try stack.push(url)
+        stack.setField("url")
+        try stack.push(path)
+        stack.setField("path")
+        try stack.pushTable(fields: params.count, object: true)
+        if params.count > 1 {
+            // In name order, as `luaValue` builds them (a dictionary's order changes between runs).
+            for (name, value) in params.sorted(by: { $0.key < $1.key }) {
+                try stack.push(value)
+                stack.setField(name)
+            }
+        } else if let (name, value) = params.first {
+            try stack.push(value)
+            stack.setField(name)
+        }
+        stack.setField("params")
+        let queryFields = Self.firstOfEachName(query)
+        try stack.pushTable(fields: queryFields.count, object: true)
+        for field in queryFields {
+            try stack.push(field.value)
+            stack.setField(field.name)
+        }
+        stack.setField("query")
+        try stack.pushTable(fields: headers.count, object: true)
+        for field in headers {
+            try stack.push(field.value)
+            stack.setField(field.name)
+        }
+        stack.setField("headers")
+        let formFields = Self.firstOfEachName(form)
+        try stack.pushTable(fields: formFields.count, object: true)
+        for field in formFields {
+            try stack.push(json: field.value)
+            stack.setField(field.name)
+        }
+        stack.setField("form")
+        try stack.push(bytes: rawBody)
+        stack.setField("rawBody")
+        if let body {
+            try stack.push(json: body)
+            stack.setField("body")
+            try stack.push(json: body)
+            stack.setField("json")
+        }
+        if let action {
+            try stack.push(action)
+            stack.setField("action")
+        }
     }
 
     /// `fields` without the repeats of a name (the first one stays), in order.

@@ -48,8 +48,8 @@ public struct RouteDispatcher: Sendable {
     /// Answers `request` with the files of the route it matched. `ctx` is built once, here,
     /// and every function the request runs (layouts' `load`, the page's) gets it.
     public func respond<Engine: RouteEngine>(to request: RequestContext, route: Route, engine: Engine) -> RouteResponse
-        where Engine.Context == LuaValue {
-        respond(files: route.files, method: request.method, action: request.action, ctx: request.luaValue, engine: engine)
+        where Engine.Context == LuaArgument {
+        respond(files: route.files, method: request.method, action: request.action, ctx: request.luaArgument, engine: engine)
     }
 
     /// The answer to a Lua error: 500, or 503 when the request ran out of time or the server
@@ -72,12 +72,9 @@ public struct RouteDispatcher: Sendable {
     private func dispatch<Engine: RouteEngine>(files: RouteFiles, method: String, action: String?,
                                                ctx: Engine.Context, engine: Engine) throws(ScriptError) -> RouteResponse {
         let isHead = method == "HEAD"
-        var allow: [String] = []
 
         if let endpoint = files.endpoint {
             let exports = try engine.exports(of: endpoint)
-            let available = Self.endpointMethods.filter { exports.functions.contains($0) || ($0 == "HEAD" && exports.functions.contains("GET")) }
-            allow += available
             if exports.functions.contains(method) {
                 return try Self.checkedEndpointResponse(try engine.call(file: endpoint, function: [method], ctx: ctx), file: endpoint)
             }
@@ -89,33 +86,42 @@ public struct RouteDispatcher: Sendable {
 
         if let page = files.page {
             let exports = try engine.exports(of: page)
-            allow += ["GET", "HEAD"]
             if method == "GET" || isHead {
                 return try load(page: page, exports: exports, layouts: files.layouts, ctx: ctx, engine: engine)
             }
-            if let actions = exports.actions {
-                allow += Self.actionMethods
-                if Self.actionMethods.contains(method) {
-                    let name = action ?? "default"
-                    switch actions[name] {
-                    case nil:
-                        return .error(404, "No action named '" + name + "'")
-                    case .function:
-                        return try PageData(try engine.call(file: page, function: ["actions", name], ctx: ctx), file: page).response()
-                    case .methods(let methods):
-                        if methods.contains(method) {
-                            return try PageData(try engine.call(file: page, function: ["actions", name, method], ctx: ctx), file: page).response()
-                        }
-                        let allowed = Self.actionMethods.filter { methods.contains($0) }
-                        return .error(405, "Method Not Allowed", headers: [("Allow", (["GET", "HEAD"] + allowed).joined(separator: ", "))])
+            if let actions = exports.actions, Self.actionMethods.contains(method) {
+                let name = action ?? "default"
+                switch actions[name] {
+                case nil:
+                    return .error(404, "No action named '" + name + "'")
+                case .function:
+                    return try PageData(try engine.call(file: page, function: ["actions", name], ctx: ctx), file: page).response()
+                case .methods(let methods):
+                    if methods.contains(method) {
+                        return try PageData(try engine.call(file: page, function: ["actions", name, method], ctx: ctx), file: page).response()
                     }
+                    let allowed = Self.actionMethods.filter { methods.contains($0) }
+                    return .error(405, "Method Not Allowed", headers: [("Allow", (["GET", "HEAD"] + allowed).joined(separator: ", "))])
                 }
             }
         }
+        return .error(405, "Method Not Allowed", headers: [("Allow", try allowed(files: files, engine: engine))])
+    }
 
+    /// The `Allow` field of a 405: the endpoint's methods (HEAD with GET), then the page's
+    /// GET and HEAD, then its action methods when it has actions.
+    private func allowed<Engine: RouteEngine>(files: RouteFiles, engine: Engine) throws(ScriptError) -> String {
+        var allow: [String] = []
+        if let endpoint = files.endpoint {
+            let functions = try engine.exports(of: endpoint).functions
+            allow += Self.endpointMethods.filter { functions.contains($0) || ($0 == "HEAD" && functions.contains("GET")) }
+        }
+        if let page = files.page {
+            allow += ["GET", "HEAD"]
+            if try engine.exports(of: page).actions != nil { allow += Self.actionMethods }
+        }
         var seen = Set<String>()
-        let allowHeader = allow.filter { seen.insert($0).inserted }.joined(separator: ", ")
-        return .error(405, "Method Not Allowed", headers: [("Allow", allowHeader)])
+        return allow.filter { seen.insert($0).inserted }.joined(separator: ", ")
     }
 
     /// GET of a page: every layout's `load` on the way, outermost first, then the page's;

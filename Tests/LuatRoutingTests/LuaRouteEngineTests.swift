@@ -33,7 +33,7 @@ import Testing
     }
 
     func respond(_ files: RouteFiles, _ method: String, action: String? = nil, headers: [(String, String)] = []) -> RouteResponse {
-        dispatcher.respond(files: files, method: method, action: action, ctx: ctx(method, headers: headers, action: action), engine: routes)
+        dispatcher.respond(files: files, method: method, action: action, ctx: LuaArgument(ctx(method, headers: headers, action: action)), engine: routes)
     }
 
     func text(_ r: RouteResponse) -> String { String(decoding: r.body, as: UTF8.self) }
@@ -150,5 +150,53 @@ import Testing
         #expect(table.jsonType == .object)
         #expect(table["a"] == .table(LuaTable(array: [.integer(1), .number(1.5), .jsonNull, .boolean(true), .string("s")], jsonType: .array)))
         #expect(table["o"].tableValue?.jsonType == .object)
+    }
+
+    /// `RequestContext.luaArgument` writes `ctx` straight into Lua; it must be the very table
+    /// `luaValue` describes: every field, value type, JSON shape and table identity.
+    @Test func ctxWrittenStraightIntoLuaIsTheTableLuaValueDescribes() throws {
+        write("src/routes/shape/+server.lua", """
+            local function shape(v)
+              if v == json.null then return "<null>" end
+              if type(v) ~= "table" then return type(v) .. ":" .. tostring(v) end
+              local mt = getmetatable(v)
+              local out = { ["<shape>"] = type(mt) == "table" and tostring(mt.__jsontype) or tostring(mt) }
+              for k, x in pairs(v) do out[type(k) .. ":" .. tostring(k)] = shape(x) end
+              return out
+            end
+            function POST(ctx)
+              local s = shape(ctx)
+              s["<body is json>"] = rawequal(ctx.body, ctx.json)
+              return s
+            end
+            """)
+        let files = RouteFiles(endpoint: "src/routes/shape/+server.lua")
+        var json = RequestContext(method: "POST", url: "http://h/shape/a/b?x=1&x=2&y=", path: "/shape/a/b",
+                                  params: ["slug": "a", "id": "b", "z": "ü"], query: [("x", "1"), ("x", "2"), ("y", "")],
+                                  headers: [("content-type", "application/json"), ("x-many", "a, b")],
+                                  rawBody: Array(#"{"list":[1,2.5,null,[],{}],"obj":{"k":"v","e":{}},"t":true,"s":"é"}"#.utf8),
+                                  action: "save")
+        json.parseBody()
+        var form = RequestContext(method: "POST", url: "http://h/shape", path: "/shape",
+                                  headers: [("content-type", "application/x-www-form-urlencoded")],
+                                  rawBody: Array("a=1&b=two&a=3".utf8))
+        form.parseBody()
+        let bare = RequestContext(method: "POST", url: "http://h/shape", path: "/shape")
+        for request in [json, form, bare] {
+            let direct = dispatcher.respond(files: files, method: "POST", action: nil, ctx: request.luaArgument, engine: routes)
+            let copied = dispatcher.respond(files: files, method: "POST", action: nil, ctx: LuaArgument(request.luaValue), engine: routes)
+            #expect(direct.status == 200)
+            #expect(text(direct) == text(copied))
+        }
+        // What the comparison sees (so it cannot pass on two empty answers).
+        let seen = try JSONValue.parse(dispatcher.respond(files: files, method: "POST", action: nil, ctx: json.luaArgument, engine: routes).body)
+        #expect(seen["<body is json>"] == .bool(false))
+        #expect(seen["string:body"]?["<shape>"] == .string("object"))
+        #expect(seen["string:body"]?["string:list"]?["<shape>"] == .string("array"))
+        #expect(seen["string:body"]?["string:list"]?["number:3"] == .string("<null>"))
+        #expect(seen["string:params"]?["string:z"] == .string("string:ü"))
+        #expect(seen["string:query"]?["string:x"] == .string("string:1"))
+        #expect(seen["string:action"] == .string("string:save"))
+        #expect(seen["string:headers"]?["<shape>"] == .string("false"))
     }
 }

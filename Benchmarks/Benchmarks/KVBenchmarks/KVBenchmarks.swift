@@ -423,6 +423,9 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(luaGrowth, max(0, env.runtime.memoryInUseKilobytes - luaBefore))
     }
 
+    // A route call from the parsed request to the response, against the same in Lua (RouteCall.swift).
+    routeCallBenchmarks()
+
     // Per-operation cost of each storage backend (BackendCost.swift).
     backendCostBenchmarks()
 }

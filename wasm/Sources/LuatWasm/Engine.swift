@@ -71,7 +71,7 @@ final class WasmEngine {
         routes.inlineSources = request.sources
         defer { routes.inlineSources = [:] }
         var response = RouteDispatcher(production: request.production)
-            .respond(files: request.files, method: request.method, action: request.action, ctx: request.ctx, engine: routes)
+            .respond(files: request.files, method: request.method, action: request.action, ctx: LuaArgument(request.ctx), engine: routes)
         // HEAD: the GET answer without its body (the host has no Content-Length to keep).
         if request.method == "HEAD" { response.body = [] }
         return (Self.meta(response), response.body)
