@@ -70,6 +70,20 @@ for name, ours_b, base_b, target in pairs:
          fmt_rate(statistics.median(base_v)) if base_v else "n/a", target,
          extra=f"  [rounds: {' '.join(f'{x:.2f}' for x in ratios)}{cpu}]")
 
+# A route call as luat serve's worker makes it (ctx into Lua, the call, the result out) against
+# the same work done inside Lua (issue 15; a reference, no target).
+ratios, cpu_o, cpu_b = [], [], []
+for r in rs:
+    o, b = metric(r, "route_1_serve", "ops_per_s"), metric(r, "route_0_lua", "ops_per_s")
+    if o and b: ratios.append(o / b)
+    co, cb = metric(r, "route_1_serve", "cpu_ns_per_op"), metric(r, "route_0_lua", "cpu_ns_per_op")
+    if co and cb: cpu_o.append(co); cpu_b.append(cb)
+lines.append(f"route_call ratio={statistics.median(ratios):.2f} " if ratios else "route_call ratio=n/a ")
+lines[-1] += ("(reference, no target: route_1_serve / route_0_lua, a route call from the parsed request "
+              "to the response / the same work inside Lua)"
+              + (f"  [rounds: {' '.join(f'{x:.2f}' for x in ratios)}; cpu/call "
+                 f"{statistics.median(cpu_o)/1000:.1f} us vs {statistics.median(cpu_b)/1000:.1f} us]" if cpu_o else ""))
+
 # A contended counter: 64 writers incrementing one key (a rate; no baseline).
 rates = [x for x in (metric(r, "increment_contended", "ops_per_s") for r in rs) if x]
 lines.append(f"increment_contended rate={fmt_rate(statistics.median(rates)) if rates else 'n/a'} "

@@ -43,12 +43,102 @@ public enum LuaJSON {
     /// When a table breaks more than one rule, which one is reported may differ. Reads with
     /// raw access only (no metamethod runs); leaves the stack as it was.
     static func jsonValue(_ L: LuaStatePointer, at index: Int32) throws(LuaError) -> JSONValue {
-        var reader = StackReader(L: L)
-        return try reader.read(lua_absindex(L, index), depth: 0)
+        let index = lua_absindex(L, index)
+        let top = lua_gettop(L)
+        do throws(FastReader.Unsure) {
+            return try FastReader.read(L, index, depth: 0)
+        } catch {
+            // Something breaks a rule: read again, keeping what the message needs.
+            lua_settop(L, top)
+            var reader = StackReader(L: L)
+            return try reader.read(index, depth: 0)
+        }
     }
 
-    /// One read of a value on the stack into JSON: the tables on the way (to find cycles) and
-    /// the keys on the way (for messages).
+    /// The read of a value that follows the rules, in one pass and without the bookkeeping
+    /// messages need (the keys on the way, the tables on the way: a cycle ends at the depth
+    /// limit). At the first broken rule it gives up, leaving values on the stack; the caller
+    /// restores the stack and reads again with `StackReader`, which reports the rule.
+    private enum FastReader {
+        struct Unsure: Error {}
+
+        static func read(_ L: LuaStatePointer, _ index: Int32, depth: Int) throws(Unsure) -> JSONValue {
+            switch lua_type(L, index) {
+            case LUA_TNIL, LUA_TNONE: return .null
+            case LUA_TBOOLEAN: return .bool(lua_toboolean(L, index) != 0)
+            case LUA_TNUMBER:
+                if lua_isinteger(L, index) != 0 { return .integer(luat_tointeger(L, index)) }
+                let d = luat_tonumber(L, index)
+                guard d.isFinite else { throw Unsure() }
+                return .double(d)
+            case LUA_TSTRING:
+                guard let text = validString(L, index) else { throw Unsure() }
+                return .string(text)
+            case LUA_TLIGHTUSERDATA:
+                guard lua_touserdata(L, index) == JSONNull.sentinel else { throw Unsure() }
+                return .null
+            case LUA_TTABLE: return try table(L, index, depth: depth)
+            default: throw Unsure()
+            }
+        }
+
+        static func table(_ L: LuaStatePointer, _ index: Int32, depth: Int) throws(Unsure) -> JSONValue {
+            guard depth < LuaBridge.maxDepth, lua_checkstack(L, 4) != 0 else { throw Unsure() }
+            var elements: [(index: Int64, value: JSONValue)] = []
+            var members: [(key: String, value: JSONValue)] = []
+            var inOrder = true
+            lua_pushnil(L)
+            while lua_next(L, index) != 0 {
+                let value = try read(L, lua_gettop(L), depth: depth + 1)
+                switch lua_type(L, -2) {
+                case LUA_TNUMBER:
+                    guard lua_isinteger(L, -2) != 0 else { throw Unsure() }
+                    let n = luat_tointeger(L, -2)
+                    if let last = elements.last, last.index >= n { inOrder = false }
+                    elements.append((n, value))
+                case LUA_TSTRING:
+                    guard let key = validString(L, -2) else { throw Unsure() }
+                    members.append((key, value))
+                default:
+                    throw Unsure()
+                }
+                luat_pop(L, 1)
+            }
+            if !inOrder { elements.sort { $0.index < $1.index } }
+            if members.isEmpty {
+                // Exactly the keys 1...n: an array, unless empty and marked an object.
+                if elements.isEmpty ? !markedObject(L, index) : elements[0].index == 1 && elements[elements.count - 1].index == Int64(elements.count) {
+                    return .array(elements.map { $0.value })
+                }
+            }
+            let mixed = !members.isEmpty && !elements.isEmpty
+            for element in elements { members.append((String(element.index), element.value)) }
+            members.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            if mixed {
+                for i in 1..<members.count where members[i - 1].key.utf8.elementsEqual(members[i].key.utf8) { throw Unsure() }
+            }
+            return .object(members)
+        }
+    }
+
+    /// The string at `index` when it is valid UTF-8.
+    static func validString(_ L: LuaStatePointer, _ index: Int32) -> String? {
+        guard let view = LuaStack.view(L, index) else { return nil }
+        let bytes = view.bindMemory(to: UInt8.self)
+        guard UTF8Validation.isValid(bytes) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether the table at `index` carries the metatable that marks a JSON object.
+    static func markedObject(_ L: LuaStatePointer, _ index: Int32) -> Bool {
+        guard lua_getmetatable(L, index) != 0 else { return false }
+        defer { luat_pop(L, 2) }
+        guard LuaStack.getField(L, -1, "__jsontype") == LUA_TSTRING, let view = LuaStack.view(L, -1) else { return false }
+        return view.elementsEqual("object".utf8)
+    }
+
+    /// The read that reports which rule a value breaks: it keeps the tables on the way (to
+    /// find cycles) and the keys on the way (for messages).
     private struct StackReader {
         enum Step { case name(String), index(Int64) }
         let L: LuaStatePointer
@@ -90,13 +180,7 @@ public enum LuaJSON {
             }
         }
 
-        /// The string at `index` when it is valid UTF-8.
-        func validString(_ index: Int32) -> String? {
-            guard let view = LuaStack.view(L, index) else { return nil }
-            let bytes = view.bindMemory(to: UInt8.self)
-            guard UTF8Validation.isValid(bytes) else { return nil }
-            return String(decoding: bytes, as: UTF8.self)
-        }
+        func validString(_ index: Int32) -> String? { LuaJSON.validString(L, index) }
 
         mutating func table(_ index: Int32, depth: Int) throws(LuaError) -> JSONValue {
             if depth >= LuaBridge.maxDepth { throw LuaError("nesting deeper than \(LuaBridge.maxDepth)") }
@@ -106,13 +190,7 @@ public enum LuaJSON {
             visiting.append(identity)
             defer { visiting.removeLast() }
 
-            var markedObject = false
-            if lua_getmetatable(L, index) != 0 {
-                if LuaStack.getField(L, -1, "__jsontype") == LUA_TSTRING, let view = LuaStack.view(L, -1) {
-                    markedObject = view.elementsEqual("object".utf8)
-                }
-                luat_pop(L, 2)
-            }
+            let markedObject = LuaJSON.markedObject(L, index)
 
             // First the keys: an array has exactly the keys 1...n.
             var integers = 0
