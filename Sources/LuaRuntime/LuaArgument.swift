@@ -56,28 +56,7 @@ public struct LuaStackWriter {
     /// their JSON shape, `null` is `json.null` (as `LuaBridge.push` of the same value as a
     /// `LuaValue` tree with its shapes set).
     public func push(json: JSONValue) throws(LuaError) {
-        try reserve()
-        switch json {
-        case .null: lua_pushlightuserdata(L, JSONNull.sentinel)
-        case .bool(let b): lua_pushboolean(L, b ? 1 : 0)
-        case .integer(let n): lua_pushinteger(L, n)
-        case .double(let d): lua_pushnumber(L, d)
-        case .string(let s): LuaStack.push(L, s)
-        case .array(let items):
-            lua_createtable(L, Int32(clamping: items.count), 0)
-            for (i, item) in items.enumerated() {
-                try push(json: item)
-                lua_rawseti(L, -2, Int64(i + 1))
-            }
-            LuaBridge.setJSONShape(L, -1, .array)
-        case .object(let members):
-            lua_createtable(L, 0, Int32(clamping: members.count))
-            for member in members {
-                try push(json: member.value)
-                setField(member.key)
-            }
-            LuaBridge.setJSONShape(L, -1, .object)
-        }
+        try LuaJSON.push(L, json, markArrays: true)
     }
 
     /// Room for a value and the helpers' temporaries.

@@ -63,22 +63,10 @@ public enum LuaJSON {
         struct Unsure: Error {}
 
         static func read(_ L: LuaStatePointer, _ index: Int32, depth: Int) throws(Unsure) -> JSONValue {
-            switch lua_type(L, index) {
-            case LUA_TNIL, LUA_TNONE: return .null
-            case LUA_TBOOLEAN: return .bool(lua_toboolean(L, index) != 0)
-            case LUA_TNUMBER:
-                if lua_isinteger(L, index) != 0 { return .integer(luat_tointeger(L, index)) }
-                let d = luat_tonumber(L, index)
-                guard d.isFinite else { throw Unsure() }
-                return .double(d)
-            case LUA_TSTRING:
-                guard let text = validString(L, index) else { throw Unsure() }
-                return .string(text)
-            case LUA_TLIGHTUSERDATA:
-                guard lua_touserdata(L, index) == JSONNull.sentinel else { throw Unsure() }
-                return .null
-            case LUA_TTABLE: return try table(L, index, depth: depth)
-            default: throw Unsure()
+            switch LuaJSON.scalar(L, index) {
+            case .value(let value): return value
+            case .table: return try table(L, index, depth: depth)
+            case .broken: throw Unsure()
             }
         }
 
@@ -121,6 +109,32 @@ public enum LuaJSON {
         }
     }
 
+    /// What the value at `index` is in JSON when it is not a table, or the rule it breaks.
+    enum Scalar {
+        case value(JSONValue)
+        case table
+        case broken(String)
+    }
+
+    static func scalar(_ L: LuaStatePointer, _ index: Int32) -> Scalar {
+        switch lua_type(L, index) {
+        case LUA_TNIL, LUA_TNONE: return .value(.null)
+        case LUA_TBOOLEAN: return .value(.bool(lua_toboolean(L, index) != 0))
+        case LUA_TNUMBER:
+            if lua_isinteger(L, index) != 0 { return .value(.integer(luat_tointeger(L, index))) }
+            let d = luat_tonumber(L, index)
+            return d.isFinite ? .value(.double(d)) : .broken("cannot encode \(d.isNaN ? "NaN" : "infinity") as JSON")
+        case LUA_TSTRING:
+            guard let text = validString(L, index) else { return .broken("cannot encode a string that is not valid UTF-8") }
+            return .value(.string(text))
+        case LUA_TFUNCTION: return .broken("cannot encode a function")
+        case LUA_TLIGHTUSERDATA:
+            return lua_touserdata(L, index) == JSONNull.sentinel ? .value(.null) : .broken("cannot encode a userdata")
+        case LUA_TTABLE: return .table
+        default: return .broken("cannot encode a \(LuaStack.typeName(L, index))")
+        }
+    }
+
     /// The string at `index` when it is valid UTF-8.
     static func validString(_ L: LuaStatePointer, _ index: Int32) -> String? {
         guard let view = LuaStack.view(L, index) else { return nil }
@@ -160,23 +174,10 @@ public enum LuaJSON {
         }
 
         mutating func read(_ index: Int32, depth: Int) throws(LuaError) -> JSONValue {
-            switch lua_type(L, index) {
-            case LUA_TNIL, LUA_TNONE: return .null
-            case LUA_TBOOLEAN: return .bool(lua_toboolean(L, index) != 0)
-            case LUA_TNUMBER:
-                if lua_isinteger(L, index) != 0 { return .integer(luat_tointeger(L, index)) }
-                let d = luat_tonumber(L, index)
-                guard d.isFinite else { throw LuaError("cannot encode \(d.isNaN ? "NaN" : "infinity") as JSON" + at()) }
-                return .double(d)
-            case LUA_TSTRING:
-                guard let text = validString(index) else { throw LuaError("cannot encode a string that is not valid UTF-8" + at()) }
-                return .string(text)
-            case LUA_TFUNCTION: throw LuaError("cannot encode a function" + at())
-            case LUA_TLIGHTUSERDATA:
-                if lua_touserdata(L, index) == JSONNull.sentinel { return .null }
-                throw LuaError("cannot encode a userdata" + at())
-            case LUA_TTABLE: return try table(index, depth: depth)
-            default: throw LuaError("cannot encode a \(LuaStack.typeName(L, index))" + at())
+            switch LuaJSON.scalar(L, index) {
+            case .value(let value): return value
+            case .table: return try table(index, depth: depth)
+            case .broken(let rule): throw LuaError(rule + at())
             }
         }
 
@@ -226,15 +227,7 @@ public enum LuaJSON {
                 elements.reserveCapacity(integers)
                 for i in 0..<Int64(integers) {
                     lua_rawgeti(L, index, i + 1)
-                    path.append(.index(i + 1))
-                    do throws(LuaError) {
-                        elements.append(try read(lua_gettop(L), depth: depth + 1))
-                    } catch {
-                        luat_pop(L, 1)
-                        throw error
-                    }
-                    path.removeLast()
-                    luat_pop(L, 1)
+                    elements.append(try popValue(at: .index(i + 1), depth: depth + 1))
                 }
                 return .array(elements)
             }
@@ -260,17 +253,18 @@ public enum LuaJSON {
                 }
                 if let n = key.integer { lua_pushinteger(L, n) } else { LuaStack.push(L, key.name) }
                 lua_rawget(L, index)
-                path.append(.name(key.name))
-                do throws(LuaError) {
-                    members.append((key.name, try read(lua_gettop(L), depth: depth + 1)))
-                } catch {
-                    luat_pop(L, 1)
-                    throw error
-                }
-                path.removeLast()
-                luat_pop(L, 1)
+                members.append((key.name, try popValue(at: .name(key.name), depth: depth + 1)))
             }
             return .object(members)
+        }
+
+        /// Reads the value on top of the stack, found at `step` of the table being read, and pops it.
+        mutating func popValue(at step: Step, depth: Int) throws(LuaError) -> JSONValue {
+            defer { luat_pop(L, 1) }
+            path.append(step)
+            let value = try read(lua_gettop(L), depth: depth)
+            path.removeLast()
+            return value
         }
     }
 
@@ -351,8 +345,9 @@ public enum LuaJSON {
         try push(L, value)
     }
 
-    /// Pushes a JSON value as Lua.
-    static func push(_ L: LuaStatePointer, _ value: JSONValue) throws(LuaError) {
+    /// Pushes a JSON value as Lua: objects carry the object marker; arrays carry the array
+    /// marker only with `markArrays` (a route's `ctx`; `json.decode` leaves them plain).
+    static func push(_ L: LuaStatePointer, _ value: JSONValue, markArrays: Bool = false) throws(LuaError) {
         guard lua_checkstack(L, 3) != 0 else { throw LuaError("Lua stack overflow") }
         switch value {
         case .null: lua_pushlightuserdata(L, JSONNull.sentinel)
@@ -363,14 +358,15 @@ public enum LuaJSON {
         case .array(let elements):
             lua_createtable(L, Int32(clamping: elements.count), 0)
             for (i, element) in elements.enumerated() {
-                try push(L, element)
+                try push(L, element, markArrays: markArrays)
                 lua_rawseti(L, -2, Int64(i + 1))
             }
+            if markArrays { LuaBridge.setJSONShape(L, -1, .array) }
         case .object(let members):
             lua_createtable(L, 0, Int32(clamping: members.count))
             for member in members {
                 LuaStack.push(L, member.key)
-                try push(L, member.value)
+                try push(L, member.value, markArrays: markArrays)
                 lua_rawset(L, -3)
             }
             LuaBridge.setJSONShape(L, -1, .object)
