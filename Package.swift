@@ -109,7 +109,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "LuaHost", "LuatProject", "KVCore", "KVSQLite"]),
+        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "LuaHost", "LuatProject", "KVCore", "KVSQLite", "HistoryChecker"]),
         // Runs the built `luat` binary as a real process against real data files.
         .testTarget(name: "LuatCLITests", dependencies: ["LuatCLI", "KVCore", "KVSQLite"]),
         .testTarget(name: "LuatRoutingTests", dependencies: ["LuatRouting", "LuaRuntime", "KVCore"]),

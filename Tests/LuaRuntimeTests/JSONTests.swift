@@ -1,3 +1,4 @@
+import HistoryChecker
 import KVCore
 import LuaRuntime
 import Testing
@@ -154,7 +155,7 @@ import Testing
         ]
         // Around the nesting limit (512).
         for levels in 510...513 { cases.append("(function() local t = {} for _ = 2, \(levels) do t = { t } end return t end)()") }
-        var rng = SystemRandomNumberGenerator.Seeded(seed: 0x5EED)
+        var rng = SplitMix64(seed: 0x5EED)
         func value(_ depth: Int) -> String {
             switch Int(rng.next() % (depth > 3 ? 6 : 9)) {
             case 0: return String(Int64(bitPattern: rng.next()) % 1000)
@@ -193,21 +194,6 @@ import Testing
                 fromCopy = "error: json.encode: " + (error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message)
             }
             #expect(fromStack == fromCopy, "\(lua)")
-        }
-    }
-}
-
-extension SystemRandomNumberGenerator {
-    /// A fixed-seed generator (splitmix64), so a failing case can be run again.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import HistoryChecker
 import Synchronization
 import Testing
 
@@ -82,7 +83,7 @@ struct CrashSafetyTests {
     @Test func killingLuatRunLosesNoAcknowledgedWrite() throws {
         let project = try TestProject(files: ["writer.lua": Self.writer])
         defer { project.remove() }
-        var random = SeededRandom(seed: Luat.seed &+ 1)
+        var random = SplitMix64(seed: Luat.seed &+ 1)
         var acknowledged = Acknowledged()
         let rounds = Luat.scaled(12, minimum: 10)
         var killedWhileWriting = 0
@@ -132,7 +133,7 @@ struct CrashSafetyTests {
     @Test func killingLuatServeLosesNoAcknowledgedWrite() throws {
         let project = try TestProject(routes: ["w/[key]/+server.lua": Self.writeRoute])
         defer { project.remove() }
-        var random = SeededRandom(seed: Luat.seed &+ 2)
+        var random = SplitMix64(seed: Luat.seed &+ 2)
         let rounds = Luat.scaled(10, minimum: 10)
         var acknowledged = Acknowledged()
         var sent = 0
@@ -173,7 +174,7 @@ struct CrashSafetyTests {
         let project = try TestProject()
         defer { project.remove() }
         let entries = Luat.scaled(20_000, minimum: 2_000)
-        var random = SeededRandom(seed: Luat.seed &+ 3)
+        var random = SplitMix64(seed: Luat.seed &+ 3)
         let targetKills = Luat.scaled(10, minimum: 10)
         var rounds = 0
         var outcomes = (nothing: 0, all: 0)

@@ -108,19 +108,6 @@ struct TestProject {
     func remove() { try? FileManager.default.removeItem(atPath: root) }
 }
 
-/// A seeded generator (SplitMix64): the same seed gives the same choices on every machine.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// One summary line per figure the suite produces, for the closing note and CI logs:
 /// `reliability figure: NAME = VALUE (details)`.
 func reportFigure(_ name: String, _ value: Int, _ details: String = "") {

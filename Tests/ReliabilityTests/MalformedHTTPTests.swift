@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import HistoryChecker
 import Testing
 
 /// Hostile HTTP against a real `luat serve` on loopback, written black-box (bytes in, bytes
@@ -144,7 +145,7 @@ struct MalformedHTTPTests {
     static func mutations(count: Int, seed: UInt64) -> [Case] {
         let valid = Array("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello world".utf8)
         let inserts: [UInt8] = [13, 10, 0, 32, 58, 9, 0xFF, 37]
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         return (0..<count).map { n in
             var bytes = valid
             for _ in 0..<(1 + Int(random.next() % 4)) {

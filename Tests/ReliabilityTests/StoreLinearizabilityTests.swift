@@ -58,7 +58,7 @@ struct StoreLinearizabilityTests {
         let failures = FailureLog()
 
         DispatchQueue.concurrentPerform(iterations: clients) { client in
-            var random = SeededRandom(seed: Luat.seed &+ UInt64(client) &* 7_919)
+            var random = SplitMix64(seed: Luat.seed &+ UInt64(client) &* 7_919)
             let port = servers[client % 2].port
             for n in 0..<perClient {
                 let key = keys[Int(random.next() % UInt64(keys.count))]
