@@ -135,6 +135,11 @@ public enum LuaJSON {
         }
     }
 
+    /// An integer key and a string key with the same text (`1` and `"1"`).
+    static func duplicateKey(_ name: String, _ place: String) -> LuaError {
+        LuaError("cannot encode a table with two keys named \"\(name)\" (an integer and a string)" + place)
+    }
+
     /// The string at `index` when it is valid UTF-8.
     static func validString(_ L: LuaStatePointer, _ index: Int32) -> String? {
         guard let view = LuaStack.view(L, index) else { return nil }
@@ -247,10 +252,10 @@ public enum LuaJSON {
             keys.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
             var members: [(key: String, value: JSONValue)] = []
             members.reserveCapacity(keys.count)
-            for (i, key) in keys.enumerated() {
-                if i > 0 && keys[i - 1].name.utf8.elementsEqual(key.name.utf8) {
-                    throw LuaError("cannot encode a table with two keys named \"\(key.name)\" (an integer and a string)" + at())
-                }
+            for i in keys.indices.dropFirst() where keys[i - 1].name.utf8.elementsEqual(keys[i].name.utf8) {
+                throw LuaJSON.duplicateKey(keys[i].name, at())
+            }
+            for key in keys {
                 if let n = key.integer { lua_pushinteger(L, n) } else { LuaStack.push(L, key.name) }
                 lua_rawget(L, index)
                 members.append((key.name, try popValue(at: .name(key.name), depth: depth + 1)))
@@ -321,11 +326,12 @@ public enum LuaJSON {
             members.sort { $0.key.lexicographicallyPrecedes($1.key) }
             var object: [(key: String, value: JSONValue)] = []
             object.reserveCapacity(members.count)
-            for (i, member) in members.enumerated() {
+            // Two keys with the same text are the table's own fault: found before any member's.
+            for i in members.indices.dropFirst() where members[i - 1].key == members[i].key {
+                throw duplicateKey(String(decoding: members[i].key, as: UTF8.self), describe(path))
+            }
+            for member in members {
                 let name = String(decoding: member.key, as: UTF8.self)
-                if i > 0 && members[i - 1].key == member.key {
-                    throw LuaError("cannot encode a table with two keys named \"\(name)\" (an integer and a string)" + describe(path))
-                }
                 path.append(.string(member.key))
                 object.append((name, try convert(member.value, path: &path)))
                 path.removeLast()
