@@ -136,37 +136,15 @@ extension RequestContext {
         stack.setField("url")
         try stack.push(path)
         stack.setField("path")
-        try stack.pushTable(fields: params.count, object: true)
-        if params.count > 1 {
-            // In name order, as `luaValue` builds them (a dictionary's order changes between runs).
-            for (name, value) in params.sorted(by: { $0.key < $1.key }) {
-                try stack.push(value)
-                stack.setField(name)
-            }
-        } else if let (name, value) = params.first {
-            try stack.push(value)
-            stack.setField(name)
-        }
+        // In name order, as `luaValue` builds them (a dictionary's order changes between runs).
+        let paramFields = params.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+        try Self.writeObject(paramFields, to: stack) { (value: String) throws(LuaError) in try stack.push(value) }
         stack.setField("params")
-        let queryFields = Self.firstOfEachName(query)
-        try stack.pushTable(fields: queryFields.count, object: true)
-        for field in queryFields {
-            try stack.push(field.value)
-            stack.setField(field.name)
-        }
+        try Self.writeObject(Self.firstOfEachName(query), to: stack) { (value: String) throws(LuaError) in try stack.push(value) }
         stack.setField("query")
-        try stack.pushTable(fields: headers.count, object: true)
-        for field in headers {
-            try stack.push(field.value)
-            stack.setField(field.name)
-        }
+        try Self.writeObject(headers, to: stack) { (value: String) throws(LuaError) in try stack.push(value) }
         stack.setField("headers")
-        let formFields = Self.firstOfEachName(form)
-        try stack.pushTable(fields: formFields.count, object: true)
-        for field in formFields {
-            try stack.push(json: field.value)
-            stack.setField(field.name)
-        }
+        try Self.writeObject(Self.firstOfEachName(form), to: stack) { (value: JSONValue) throws(LuaError) in try stack.push(json: value) }
         stack.setField("form")
         try stack.push(bytes: rawBody)
         stack.setField("rawBody")
@@ -179,6 +157,17 @@ extension RequestContext {
         if let action {
             try stack.push(action)
             stack.setField("action")
+        }
+    }
+
+    /// Pushes a table marked a JSON object holding `fields` (a later repeat of a name wins, so
+    /// callers pass them without repeats), each value pushed by `push`.
+    private static func writeObject<Value>(_ fields: [(name: String, value: Value)], to stack: LuaStackWriter,
+                                           push: (Value) throws(LuaError) -> Void) throws(LuaError) {
+        try stack.pushTable(fields: fields.count, object: true)
+        for field in fields {
+            try push(field.value)
+            stack.setField(field.name)
         }
     }
 
