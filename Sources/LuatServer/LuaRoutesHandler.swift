@@ -11,7 +11,9 @@ import Synchronization
 ///   hop to another thread and back, as nginx runs Lua;
 /// - otherwise on the `StatePool`'s worker queue, whose worker runs it on its own state and
 ///   calls `respond`: a route not yet measured, a slow one, every route when the limit is off
-///   (the PostgreSQL backend, whose calls must not block an event loop).
+///   (the default, and always with the PostgreSQL backend, whose calls must not block an event
+///   loop). The route's average goes with the job, so a short route is left to a worker that
+///   is already awake rather than waking a sleeping one (`JobQueue`).
 /// A route that turns slow while on the loop costs that loop at most one run (bounded by the
 /// request time budget) before its average sends it to the workers.
 /// Under `--watch` the whole request goes to a worker, which first looks for changed files.
@@ -44,11 +46,10 @@ final class LuaRoutesHandler: HTTPHandler {
         if let limit = options.eventLoopRouteLimit, !options.watch {
             let (seconds, attoseconds) = limit.components
             self.eventLoopLimit = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-            self.costs = Dictionary(table.routes.map { ($0.folder, RouteCost()) }, uniquingKeysWith: { a, _ in a })
         } else {
             self.eventLoopLimit = nil
-            self.costs = [:]
         }
+        self.costs = options.watch ? [:] : Dictionary(table.routes.map { ($0.folder, RouteCost()) }, uniquingKeysWith: { a, _ in a })
         self.pool = StatePool(size: max(1, options.workers), make: makeEngine, retire: { $0.needsReplacement })
         self.dispatcher = RouteDispatcher(production: options.production) { error in
             output.err("Lua error: \(error)")
@@ -80,21 +81,15 @@ final class LuaRoutesHandler: HTTPHandler {
         guard let match = routeTable.match(path.segments) else {
             return respond(Self.http(.error(404, "Not Found")))
         }
-        guard let limit = eventLoopLimit, let cost = costs[match.route.folder] else {
-            let queued = pool.submit { [self] state in
-                respond(run(match, path: path, request: request, state: state))
-            }
-            if !queued { respond(Self.unavailable) }
-            return
-        }
-        if cost.isBelow(limit) {
+        let cost = costs[match.route.folder]
+        if let limit = eventLoopLimit, let cost, cost.isBelow(limit) {
             let ran = pool.runHere { state in
                 respond(run(match, path: path, request: request, state: state, cost: cost))
             }
             if !ran { respond(Self.unavailable) }
             return
         }
-        let queued = pool.submit { [self] state in
+        let queued = pool.submit(expected: cost?.average) { [self] state in
             respond(run(match, path: path, request: request, state: state, cost: cost))
         }
         if !queued { respond(Self.unavailable) }
@@ -157,17 +152,23 @@ final class LuaRoutesHandler: HTTPHandler {
     }
 }
 
-/// A route's recent run time: an exponentially weighted average (weight 1/4) of its runs, in
-/// nanoseconds, from the call into Lua to the response (making a state is not counted; loading
+/// A route's recent run time (which decides where it runs, and whether a sleeping worker is
+/// woken for it): an exponentially weighted average (weight 1/4) of its runs, in nanoseconds, from the call into Lua to the response (making a state is not counted; loading
 /// the route file on a state's first use is). Unknown until the first run. Updates
 /// from several threads may overwrite each other; an average that misses a sample is still
 /// an average. Thread-safe.
 final class RouteCost: Sendable {
-    private let average = Atomic<Int>(-1)
+    private let nanoseconds = Atomic<Int>(-1)
+
+    /// The average, nil until the first run.
+    var average: Duration? {
+        let value = nanoseconds.load(ordering: .relaxed)
+        return value < 0 ? nil : .nanoseconds(value)
+    }
 
     /// True once measured and the average is under `limit` nanoseconds.
     func isBelow(_ limit: Int) -> Bool {
-        let value = average.load(ordering: .relaxed)
+        let value = nanoseconds.load(ordering: .relaxed)
         return value >= 0 && value < limit
     }
 
@@ -177,9 +178,9 @@ final class RouteCost: Sendable {
         record(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
     }
 
-    /// Adds one run of `nanoseconds` to the average.
-    func record(_ nanoseconds: Int) {
-        let old = average.load(ordering: .relaxed)
-        average.store(old < 0 ? nanoseconds : old + (nanoseconds - old) / 4, ordering: .relaxed)
+    /// Adds one run of `run` nanoseconds to the average.
+    func record(_ run: Int) {
+        let old = nanoseconds.load(ordering: .relaxed)
+        nanoseconds.store(old < 0 ? run : old + (run - old) / 4, ordering: .relaxed)
     }
 }
