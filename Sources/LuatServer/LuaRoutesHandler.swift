@@ -44,8 +44,7 @@ final class LuaRoutesHandler: HTTPHandler {
         self.routes = Mutex((table, signature))
         self.fixedTable = options.watch ? nil : table
         if let limit = options.eventLoopRouteLimit, !options.watch {
-            let (seconds, attoseconds) = limit.components
-            self.eventLoopLimit = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+            self.eventLoopLimit = limit.nanosecondCount
         } else {
             self.eventLoopLimit = nil
         }
@@ -174,8 +173,7 @@ final class RouteCost: Sendable {
 
     /// Adds the run that started at `start` to the average.
     func record(since start: ContinuousClock.Instant) {
-        let (seconds, attoseconds) = (ContinuousClock.now - start).components
-        record(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        record((ContinuousClock.now - start).nanosecondCount)
     }
 
     /// Adds one run of `run` nanoseconds to the average.

@@ -272,9 +272,7 @@ final class JobQueue<Job: Sendable>: Sendable {
 
     /// `duration` in nanoseconds, at most 1000 s (so sums of them cannot overflow).
     static func nanoseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        guard seconds < 1000 else { return 1_000_000_000_000 }
-        return max(0, Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        max(0, min(duration, .seconds(1000)).nanosecondCount)
     }
 
     func startThread(_ body: @escaping @Sendable () -> Void) {
