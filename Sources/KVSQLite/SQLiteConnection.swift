@@ -19,6 +19,7 @@ final class SQLiteConnection {
     /// checkpointed and removed them) and cannot be created, because this process may not write
     /// the folder, can only be read as `immutable`; then it is opened that way.
     init(path: String, busyTimeoutMilliseconds: Int32, readOnly: Bool = false) throws(KVError) {
+        _ = Self.processConfiguration
         var db: OpaquePointer?
         var flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         var name = path
