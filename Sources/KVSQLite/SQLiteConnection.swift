@@ -41,6 +41,14 @@ final class SQLiteConnection {
 
     deinit { sqlite3_close_v2(handle) }
 
+    /// Process-wide settings, applied once before the first connection opens (SQLite accepts
+    /// them only before it initializes; if something else in the process initialized it
+    /// first, they are skipped and SQLite keeps its defaults — correct, only slower).
+    /// Allocation statistics are off: nothing here reads `sqlite3_memory_used` or sets a heap
+    /// limit, and counting takes one process-wide mutex around every SQLite malloc and free,
+    /// which the reader connections of concurrent requests contend for.
+    private static let processConfiguration: Void = { _ = csqlite_disable_memstatus() }()
+
     /// `path` with the characters a `file:` URI gives meaning to (`%`, `?`, `#`) escaped.
     static func uriEscaped(_ path: String) -> String {
         var out = ""
@@ -123,6 +131,9 @@ final class SQLiteConnection {
         guard try statement.step() else { return 0 }
         return statement.int64(0)
     }
+
+    /// False while the connection is inside an explicit transaction.
+    var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 
     /// The rowid of the last row this connection inserted.
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
