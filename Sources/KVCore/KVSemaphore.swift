@@ -35,19 +35,5 @@ public final class KVSemaphore: @unchecked Sendable {
     public func wait() {
         while sem_wait(semaphore) != 0 {}  // only EINTR interrupts it
     }
-
-    /// Sleeps until a post or until `microseconds` have passed (by the wall clock, which
-    /// `sem_timedwait` measures); true when a post woke it.
-    public func wait(microseconds: UInt32) -> Bool {
-        var deadline = timespec()
-        clock_gettime(CLOCK_REALTIME, &deadline)
-        let nanoseconds = Int(deadline.tv_nsec) + Int(microseconds % 1_000_000) * 1_000
-        deadline.tv_sec += time_t(Int(microseconds / 1_000_000) + nanoseconds / 1_000_000_000)
-        deadline.tv_nsec = Int(nanoseconds % 1_000_000_000)
-        while sem_timedwait(semaphore, &deadline) != 0 {
-            if errno != EINTR { return false }  // ETIMEDOUT
-        }
-        return true
-    }
 }
 #endif

@@ -44,7 +44,7 @@ final class ReadLockAnchor: Sendable {
     /// The anchor's thread sleeps on `wake` until a read (no read in its last cycle).
     private let asleep = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
-    /// Posted by the read that finds the anchor asleep, and by `stop()` (which also cuts a hold short).
+    /// Posted by the read that finds the anchor asleep, and by `stop()`.
     private let wake = KVSemaphore()
     private let finished = KVSemaphore()
 
@@ -74,7 +74,8 @@ final class ReadLockAnchor: Sendable {
         }
     }
 
-    /// Ends the anchor's transaction, closes its connection and ends its thread; returns after.
+    /// Ends the anchor's transaction (after its hold time), closes its connection and ends its
+    /// thread; returns after.
     func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
         wake.post()
@@ -96,10 +97,11 @@ final class ReadLockAnchor: Sendable {
         finished.post()
     }
 
-    /// One hold time, cut short by `stop()`.
+    /// One hold time (`usleep`: on the monotonic clock, so a change of the wall clock cannot
+    /// stretch a hold). `stop()` waits for it to end.
     private func wait(holding: Bool) {
         if let pause { return pause(holding) }
-        _ = wake.wait(microseconds: holdMicroseconds)
+        usleep(holdMicroseconds)
     }
 
     /// Parks the thread until a read (or `stop()`) posts `wake`. A read that set `demand`

@@ -12,26 +12,26 @@ import Testing
 struct ReadLockAnchorTests {
     /// Parks the anchor's thread in each hold time until the test lets it go on.
     final class Gate: @unchecked Sendable {
-        private let arrived = KVSemaphore()
-        private let proceed = KVSemaphore()
+        private let arrived = DispatchSemaphore(value: 0)
+        private let proceed = DispatchSemaphore(value: 0)
         private let lock = NSLock()
         private var holdings: [Bool] = []
 
         var pause: ReadLockAnchor.Pause {
             { [self] holding in
                 lock.withLock { holdings.append(holding) }
-                arrived.post()
-                _ = proceed.wait(microseconds: 10_000_000)
+                arrived.signal()
+                _ = proceed.wait(timeout: .now() + 10)
             }
         }
 
         /// Waits (at most 10 s) for the anchor to reach its next pause; whether it holds there.
         func next() -> Bool? {
-            guard arrived.wait(microseconds: 10_000_000) else { return nil }
+            guard arrived.wait(timeout: .now() + 10) == .success else { return nil }
             return lock.withLock { holdings.last }
         }
 
-        func release() { proceed.post() }
+        func release() { proceed.signal() }
         var pauses: Int { lock.withLock { holdings.count } }
     }
 
