@@ -8,19 +8,19 @@ import Synchronization
 /// In WAL mode every read transaction takes a shared lock on one of the WAL's read marks and
 /// releases it at the end. SQLite's unix VFS asks the kernel (`fcntl`) for that lock only when
 /// no other connection of the same process holds it, so a busy server's reads, which seldom
-/// overlap, pay two system calls each (measured: 0.63 `fcntl` per `kv:get` request, about 3 µs).
-/// While reads keep coming, the anchor holds a read transaction of its own on a separate
-/// connection, renewed every 2 ms (the hold time): readers that start on the same snapshot share its read
-/// mark and take their lock without a system call.
+/// overlap, pay up to two system calls each. While reads keep coming, the anchor holds a read
+/// transaction of its own on a separate connection, renewed every hold time (2 ms): readers
+/// that start on the same snapshot share its read mark and take their lock without a system
+/// call.
 ///
 /// What it may and may not do to others: it never reads data for anyone, so no read is staler
 /// for it. A held snapshot keeps a checkpoint from copying frames written after it, and WAL
-/// restarts from reusing the log, for at most the hold time; so once a cycle sees that something was
-/// committed since the last one (`PRAGMA data_version`, which counts commits of every
-/// connection and process), it ends its transaction at once and holds again only after a quiet
-/// cycle. Under writes readers need new read marks anyway (with their system calls), so the
-/// anchor then stands aside. With no read during a cycle it holds nothing and its thread sleeps
-/// until the next read.
+/// restarts from reusing the log, for at most the hold time; so once a cycle sees that
+/// something was committed since the last one (`PRAGMA data_version`, which counts commits of
+/// every connection and process), it ends its transaction at once and holds again only after
+/// a quiet cycle. Under writes readers need new read marks anyway (with their system calls),
+/// so the anchor then stands aside. With no read during a cycle it holds nothing and its
+/// thread sleeps until the next read.
 ///
 /// Thread-safety: `noteRead()` from any thread (one relaxed load while the anchor is awake);
 /// `stop()` once, from the owner's deinit. The anchor's connection is opened, used and closed
@@ -28,7 +28,7 @@ import Synchronization
 /// last connection can still checkpoint and remove the WAL.
 final class ReadLockAnchor: Sendable {
     /// How long one read transaction is held, in microseconds: the longest a checkpoint waits
-    /// for the anchor. 2 ms: 500 renewals a second cost the anchor's thread about 0.5% of a core.
+    /// for the anchor, and the period of its renewals while reads come (500 a second).
     static let defaultHoldMicroseconds: UInt32 = 2_000
 
     /// Where the anchor's thread waits out a hold time: `holding` says whether its read
