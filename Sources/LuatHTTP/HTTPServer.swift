@@ -70,7 +70,7 @@ public final class HTTPServer: Sendable {
     /// Builds a connection's generic handler types once, on the thread that starts the
     /// server, before any event loop accepts. Otherwise the event loops build them at their
     /// first connections, concurrently; and there the Swift runtime (6.3.1, Linux) was seen to
-    /// crash, in 1 of about 2,000 starts under load: SIGSEGV in
+    /// crash, in 2 of 1,000 starts with four clients connecting at once: SIGSEGV in
     /// `swift_conformsToProtocolMaybeInstantiateSuperclasses` → `swift_checkMetadataState`
     /// while one loop instantiated `ByteToMessageHandler<HTTPDecoder<…>>` from its mangled
     /// name. Instantiated here, the loops find the metadata and the conformance complete.
