@@ -58,7 +58,6 @@ final class ReadLockAnchor: Sendable {
         self.holdMicroseconds = max(1, holdMicroseconds)
         self.pause = pause
         let thread = Thread { [self] in run() }
-        thread.name = "luat-sqlite-anchor"
         thread.stackSize = 256 * 1024
         thread.start()
     }
