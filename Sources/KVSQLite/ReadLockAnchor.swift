@@ -1,4 +1,3 @@
-import CSQLite
 import Foundation
 import KVCore
 import Synchronization
@@ -29,7 +28,7 @@ import Synchronization
 final class ReadLockAnchor: Sendable {
     /// How long one read transaction is held, in microseconds: the longest a checkpoint waits
     /// for the anchor, and the period of its renewals while reads come (500 a second).
-    static let defaultHoldMicroseconds: UInt32 = 2_000
+    static let holdMicroseconds: UInt32 = 2_000
 
     /// Where the anchor's thread waits out a hold time: `holding` says whether its read
     /// transaction is open meanwhile. Tests pass one that parks until they let it go on.
@@ -38,7 +37,6 @@ final class ReadLockAnchor: Sendable {
     private let path: String
     private let busyTimeoutMilliseconds: Int32
     private let pause: Pause?
-    private let holdMicroseconds: UInt32
     /// A read happened since the anchor last looked.
     private let demand = Atomic<Bool>(false)
     /// The anchor's thread sleeps on `wake` until a read (no read in its last cycle).
@@ -51,11 +49,9 @@ final class ReadLockAnchor: Sendable {
     /// Starts the anchor's thread, asleep until the first `noteRead()`. The connection opens
     /// on the first cycle; when it cannot be opened the anchor tries again each cycle, and
     /// reads are not affected either way.
-    init(path: String, busyTimeoutMilliseconds: Int32, holdMicroseconds: UInt32 = defaultHoldMicroseconds,
-         pause: Pause? = nil) {
+    init(path: String, busyTimeoutMilliseconds: Int32, pause: Pause? = nil) {
         self.path = path
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
-        self.holdMicroseconds = max(1, holdMicroseconds)
         self.pause = pause
         let thread = Thread { [self] in run() }
         thread.stackSize = 256 * 1024
@@ -100,7 +96,7 @@ final class ReadLockAnchor: Sendable {
     /// stretch a hold). `stop()` waits for it to end.
     private func wait(holding: Bool) {
         if let pause { return pause(holding) }
-        usleep(holdMicroseconds)
+        usleep(Self.holdMicroseconds)
     }
 
     /// Parks the thread until a read (or `stop()`) posts `wake`. A read that set `demand`

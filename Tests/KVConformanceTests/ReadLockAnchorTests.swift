@@ -1,4 +1,3 @@
-import CSQLite
 import Foundation
 import KVCore
 @testable import KVSQLite
@@ -38,14 +37,7 @@ struct ReadLockAnchorTests {
     /// `PRAGMA wal_checkpoint(TRUNCATE)` from a connection of its own, not waiting: true when a
     /// reader kept it from finishing.
     static func checkpointIsBlocked(_ path: String) throws -> Bool {
-        var db: OpaquePointer?
-        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let db else { throw KVError.storage("open") }
-        defer { sqlite3_close_v2(db) }
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &statement, nil) == SQLITE_OK else { throw KVError.storage("prepare") }
-        defer { sqlite3_finalize(statement) }
-        guard sqlite3_step(statement) == SQLITE_ROW else { throw KVError.storage(String(cString: sqlite3_errmsg(db))) }
-        return sqlite3_column_int64(statement, 0) != 0
+        try SQLiteConnection(path: path, busyTimeoutMilliseconds: 0).integer("PRAGMA wal_checkpoint(TRUNCATE)") != 0
     }
 
     @Test func holdsWhileReadsComeStandsAsideAfterACommitAndSleepsWithoutReads() throws {
